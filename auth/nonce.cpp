@@ -1,0 +1,89 @@
+#include "auth/nonce.h"
+
+#include "auth/digest.h"
+
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <charconv>
+#include <cstdio>
+#include <stdexcept>
+
+namespace sipgw::auth {
+
+namespace {
+
+constexpr std::size_t kPayloadHex = 32;  // 16 hex time + 16 hex random
+constexpr std::size_t kMacHex = 32;      // first 16 bytes of HMAC-SHA256
+
+std::string to_hex(const unsigned char* data, std::size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(2 * n, '0');
+  for (std::size_t i = 0; i < n; ++i) {
+    out[2 * i] = kHex[data[i] >> 4];
+    out[2 * i + 1] = kHex[data[i] & 0xf];
+  }
+  return out;
+}
+
+}  // namespace
+
+NonceIssuer NonceIssuer::with_random_secret() {
+  Secret secret{};
+  if (RAND_bytes(secret.data(), static_cast<int>(secret.size())) != 1) {
+    // Without randomness the nonces would be forgeable; refuse to start.
+    throw std::runtime_error("RAND_bytes failed: no randomness for the nonce secret");
+  }
+  return NonceIssuer(secret);
+}
+
+std::string NonceIssuer::mac(std::string_view payload_hex, std::string_view realm) const {
+  std::string input;
+  input.append(payload_hex).append(":").append(realm);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
+       reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest, &length);
+  return to_hex(digest, kMacHex / 2);
+}
+
+std::string NonceIssuer::issue(std::string_view realm, std::int64_t now_seconds) const {
+  unsigned char payload[16];
+  auto t = static_cast<std::uint64_t>(now_seconds);
+  for (int i = 0; i < 8; ++i) payload[i] = static_cast<unsigned char>(t >> (8 * (7 - i)));
+  RAND_bytes(payload + 8, 8);
+  std::string nonce = to_hex(payload, sizeof payload);
+  nonce += mac(nonce, realm);
+  return nonce;
+}
+
+NonceVerdict NonceIssuer::verify(std::string_view nonce, std::string_view realm, std::int64_t now_seconds,
+                                 std::int64_t lifetime_seconds) const {
+  if (nonce.size() != kPayloadHex + kMacHex) return NonceVerdict::invalid;
+  auto payload = nonce.substr(0, kPayloadHex);
+  if (!constant_time_equal(mac(payload, realm), nonce.substr(kPayloadHex))) return NonceVerdict::invalid;
+  std::uint64_t issued = 0;
+  auto [end, ec] = std::from_chars(payload.data(), payload.data() + 16, issued, 16);
+  if (ec != std::errc{} || end != payload.data() + 16) return NonceVerdict::invalid;
+  auto age = now_seconds - static_cast<std::int64_t>(issued);
+  if (age < -5) return NonceVerdict::invalid;  // from the future: not ours
+  return age > lifetime_seconds ? NonceVerdict::stale : NonceVerdict::valid;
+}
+
+bool NonceCountTracker::accept(std::string_view nonce, std::uint32_t nc, std::int64_t now_seconds,
+                               std::int64_t lifetime_seconds) {
+  prune(now_seconds);
+  auto [it, inserted] = seen_.try_emplace(std::string(nonce), Seen{nc, now_seconds + lifetime_seconds});
+  if (inserted) return true;
+  if (nc <= it->second.highest_nc) return false;
+  it->second.highest_nc = nc;
+  return true;
+}
+
+void NonceCountTracker::prune(std::int64_t now_seconds) {
+  if (now_seconds < next_prune_) return;
+  next_prune_ = now_seconds + 10;
+  std::erase_if(seen_, [now_seconds](const auto& entry) { return entry.second.expires < now_seconds; });
+}
+
+}  // namespace sipgw::auth

@@ -1,0 +1,132 @@
+// Provisioning operations behind sipgwctl. Each call validates its input
+// first, then writes in one transaction: a refused command changes nothing.
+// Results are plain records so the CLI can print them as text or JSON.
+#pragma once
+
+#include "db/sqlite.h"
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace sipgw::db {
+
+struct AdminError {
+  enum class Kind { invalid, database };
+  Kind kind = Kind::invalid;
+  std::string message;
+};
+
+template <class T>
+using AdminResult = std::expected<T, AdminError>;
+
+using FieldValue = std::variant<std::monostate, std::int64_t, std::string, bool>;
+using Record = std::vector<std::pair<std::string, FieldValue>>;  // ordered columns
+using Records = std::vector<Record>;
+
+// "none" clears an optional cap; a number sets it.
+using CapChange = std::optional<std::optional<std::int64_t>>;
+
+struct BuyerChanges {
+  std::optional<std::string> target;
+  std::optional<std::string> auth_user;
+  std::optional<std::string> auth_password;
+  bool clear_auth = false;
+  std::optional<std::vector<std::string>> headers;  // "Name: value"; replaces all
+  CapChange concurrency_cap;
+  CapChange hourly_cap;
+  CapChange daily_cap;
+  std::optional<std::string> hours;
+  std::optional<std::string> time_zone;
+  std::optional<std::int64_t> connect_timeout;
+  std::optional<bool> enabled;
+};
+
+struct TrunkChanges {
+  std::string proxy;
+  std::optional<std::string> auth_user;
+  std::optional<std::string> auth_password;
+  std::optional<std::string> from_domain;
+};
+
+struct CallFilter {
+  std::int64_t limit = 50;
+  std::optional<std::string> campaign_id;
+  std::optional<std::string> buyer_id;
+  std::optional<std::string> publisher_id;
+  std::optional<std::int64_t> since_ms;
+  std::optional<std::int64_t> until_ms;
+};
+
+class Admin {
+ public:
+  explicit Admin(Connection& connection) : db_(connection) {}
+
+  AdminResult<void> add_domain(const std::string& name, const std::string& auth_mode,
+                               const std::optional<std::string>& realm, const std::optional<std::string>& algorithms);
+  AdminResult<void> update_domain(const std::string& name, const std::optional<std::string>& auth_mode,
+                                  const std::optional<std::string>& realm,
+                                  const std::optional<std::string>& algorithms);
+  AdminResult<Records> list_domains();
+  AdminResult<void> remove_domain(const std::string& name);
+
+  AdminResult<void> add_publisher(const std::string& id, const std::string& name, CapChange concurrency_cap);
+  AdminResult<Records> list_publishers();
+  AdminResult<void> remove_publisher(const std::string& id);
+  AdminResult<void> set_publisher_enabled(const std::string& id, bool enabled);
+
+  AdminResult<void> add_credential(const std::string& username, const std::string& publisher_id,
+                                   const std::optional<std::string>& realm, const std::string& password);
+  AdminResult<Records> list_credentials(const std::optional<std::string>& publisher_id);
+  AdminResult<void> remove_credential(const std::string& username, const std::optional<std::string>& realm);
+  AdminResult<void> change_credential_password(const std::string& username, const std::optional<std::string>& realm,
+                                               const std::string& password);
+
+  // Returns the normalized CIDR that was stored.
+  AdminResult<std::string> add_allowlist(const std::string& cidr, const std::string& publisher_id,
+                                         const std::string& note);
+  AdminResult<Records> list_allowlist(const std::optional<std::string>& publisher_id);
+  AdminResult<void> remove_allowlist(const std::string& cidr);
+  // The entry and publisher a source address maps to (longest match).
+  AdminResult<Record> check_allowlist(const std::string& ip);
+
+  AdminResult<void> add_campaign(const std::string& id, const std::string& name, std::int64_t ring_timeout);
+  AdminResult<Records> list_campaigns();
+  AdminResult<void> remove_campaign(const std::string& id);
+
+  AdminResult<void> add_number(const std::string& e164, const std::string& campaign_id,
+                               const std::optional<std::string>& publisher_id);
+  AdminResult<Records> list_numbers(const std::optional<std::string>& campaign_id);
+  AdminResult<void> remove_number(const std::string& e164);
+  AdminResult<void> set_number_enabled(const std::string& e164, bool enabled);
+
+  AdminResult<void> add_buyer(const std::string& id, const BuyerChanges& spec);
+  AdminResult<void> update_buyer(const std::string& id, const BuyerChanges& changes);
+  AdminResult<Records> list_buyers(std::int64_t now_ms);
+  AdminResult<Record> show_buyer(const std::string& id, std::int64_t now_ms);
+  AdminResult<void> remove_buyer(const std::string& id);
+
+  AdminResult<void> add_route(const std::string& campaign_id, const std::string& buyer_id, std::int64_t priority,
+                              std::int64_t weight);
+  AdminResult<Records> list_routes(const std::optional<std::string>& campaign_id);
+  AdminResult<void> remove_route(const std::string& campaign_id, const std::string& buyer_id);
+
+  AdminResult<void> set_trunk(const TrunkChanges& trunk);
+  AdminResult<Record> show_trunk();
+
+  AdminResult<void> set_setting(const std::string& key, const std::string& value);
+  AdminResult<Records> list_settings();
+
+  AdminResult<Records> list_calls(const CallFilter& filter);
+  // The call and its buyer attempts, in order.
+  AdminResult<std::pair<Record, Records>> show_call(const std::string& uuid);
+
+ private:
+  Connection& db_;
+};
+
+}  // namespace sipgw::db

@@ -1,0 +1,189 @@
+#include "db/schema.h"
+
+#include <string>
+#include <vector>
+
+namespace sipgw::db {
+
+namespace {
+
+// Append-only: never edit a released migration, add the next one.
+const std::vector<const char*>& migrations() {
+  static const std::vector<const char*> kMigrations = {
+      // 1: provisioning and CDRs.
+      R"sql(
+CREATE TABLE domains (
+  name        TEXT PRIMARY KEY,
+  auth_mode   TEXT NOT NULL CHECK (auth_mode IN ('digest', 'ip', 'digest-or-ip')),
+  realm       TEXT NOT NULL,
+  algorithms  TEXT NOT NULL DEFAULT 'MD5,SHA-256'
+) WITHOUT ROWID;
+
+CREATE TABLE publishers (
+  id              TEXT PRIMARY KEY,
+  name            TEXT NOT NULL DEFAULT '',
+  enabled         INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+  concurrency_cap INTEGER CHECK (concurrency_cap >= 0)
+);
+
+CREATE TABLE credentials (
+  username      TEXT NOT NULL,
+  realm         TEXT NOT NULL,
+  publisher_id  TEXT NOT NULL REFERENCES publishers (id),
+  ha1_md5       TEXT NOT NULL,
+  ha1_sha256    TEXT NOT NULL,
+  PRIMARY KEY (username, realm)
+);
+CREATE INDEX credentials_by_publisher ON credentials (publisher_id);
+
+CREATE TABLE allowlist (
+  cidr          TEXT PRIMARY KEY,
+  publisher_id  TEXT NOT NULL REFERENCES publishers (id),
+  note          TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX allowlist_by_publisher ON allowlist (publisher_id);
+
+CREATE TABLE campaigns (
+  id            TEXT PRIMARY KEY,
+  name          TEXT NOT NULL DEFAULT '',
+  ring_timeout  INTEGER NOT NULL DEFAULT 30 CHECK (ring_timeout > 0)
+);
+
+CREATE TABLE numbers (
+  e164          TEXT PRIMARY KEY,
+  campaign_id   TEXT NOT NULL REFERENCES campaigns (id),
+  publisher_id  TEXT REFERENCES publishers (id),
+  enabled       INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1))
+);
+CREATE INDEX numbers_by_campaign ON numbers (campaign_id);
+CREATE INDEX numbers_by_publisher ON numbers (publisher_id);
+
+CREATE TABLE buyers (
+  id               TEXT PRIMARY KEY,
+  target           TEXT NOT NULL,
+  auth_user        TEXT,
+  auth_password    TEXT,
+  concurrency_cap  INTEGER CHECK (concurrency_cap >= 0),
+  hourly_cap       INTEGER CHECK (hourly_cap >= 0),
+  daily_cap        INTEGER CHECK (daily_cap >= 0),
+  hours            TEXT NOT NULL DEFAULT '',
+  time_zone        TEXT NOT NULL DEFAULT 'UTC',
+  connect_timeout  INTEGER NOT NULL DEFAULT 10 CHECK (connect_timeout > 0),
+  enabled          INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1))
+);
+
+CREATE TABLE buyer_headers (
+  buyer_id  TEXT NOT NULL REFERENCES buyers (id) ON DELETE CASCADE,
+  position  INTEGER NOT NULL,
+  name      TEXT NOT NULL,
+  value     TEXT NOT NULL,
+  PRIMARY KEY (buyer_id, position)
+);
+
+CREATE TABLE routes (
+  campaign_id  TEXT NOT NULL REFERENCES campaigns (id),
+  buyer_id     TEXT NOT NULL REFERENCES buyers (id),
+  priority     INTEGER NOT NULL DEFAULT 0,
+  weight       INTEGER NOT NULL DEFAULT 1 CHECK (weight > 0),
+  PRIMARY KEY (campaign_id, buyer_id)
+);
+CREATE INDEX routes_by_buyer ON routes (buyer_id);
+
+CREATE TABLE trunk (
+  id             INTEGER PRIMARY KEY CHECK (id = 1),
+  proxy          TEXT NOT NULL,
+  auth_user      TEXT,
+  auth_password  TEXT,
+  from_domain    TEXT
+);
+
+CREATE TABLE settings (
+  key    TEXT PRIMARY KEY,
+  value  TEXT NOT NULL
+);
+
+-- CDRs carry copies of ids, not foreign keys: a call record outlives the
+-- provisioning it was made with.
+CREATE TABLE calls (
+  uuid           TEXT PRIMARY KEY,
+  postback_key   TEXT NOT NULL,
+  publisher_id   TEXT,
+  sub_id         TEXT,
+  caller         TEXT,
+  number         TEXT NOT NULL,
+  campaign_id    TEXT,
+  buyer_id       TEXT,
+  attempts       INTEGER NOT NULL DEFAULT 0,
+  invite_at      INTEGER NOT NULL,   -- Unix milliseconds
+  answer_at      INTEGER,
+  end_at         INTEGER,
+  final_status   INTEGER,
+  hangup_side    TEXT,
+  hangup_cause   TEXT
+);
+CREATE INDEX calls_by_invite ON calls (invite_at);
+CREATE INDEX calls_by_buyer ON calls (buyer_id, answer_at);
+
+CREATE TABLE call_attempts (
+  call_uuid   TEXT NOT NULL REFERENCES calls (uuid) ON DELETE CASCADE,
+  attempt     INTEGER NOT NULL,
+  buyer_id    TEXT NOT NULL,
+  target      TEXT NOT NULL,
+  status      INTEGER,
+  reason      TEXT,
+  started_at  INTEGER NOT NULL,
+  answer_at   INTEGER,
+  ended_at    INTEGER,
+  PRIMARY KEY (call_uuid, attempt)
+);
+)sql",
+  };
+  return kMigrations;
+}
+
+}  // namespace
+
+int latest_schema_version() { return static_cast<int>(migrations().size()); }
+
+DbResult<int> migrate(Connection& connection) {
+  auto transaction = Transaction::begin(connection);
+  if (!transaction) return std::unexpected(transaction.error());
+  auto version = connection.query_int("PRAGMA user_version");
+  if (!version) return std::unexpected(version.error());
+  const int latest = latest_schema_version();
+  if (*version > latest) {
+    return std::unexpected(DbError{SQLITE_ERROR, "database schema version " + std::to_string(*version) +
+                                                     " is newer than this sipgw knows (" + std::to_string(latest) +
+                                                     "); upgrade sipgw before using this database"});
+  }
+  int applied = 0;
+  for (int v = static_cast<int>(*version); v < latest; ++v) {
+    if (auto ok = connection.execute_script(migrations()[v]); !ok) return std::unexpected(ok.error());
+    // The version is a literal integer we control; PRAGMA cannot take a bound parameter.
+    if (auto ok = connection.execute_script("PRAGMA user_version=" + std::to_string(v + 1)); !ok) {
+      return std::unexpected(ok.error());
+    }
+    ++applied;
+  }
+  if (auto ok = transaction->commit(); !ok) return std::unexpected(ok.error());
+  return applied;
+}
+
+DbResult<void> require_current_schema(Connection& connection) {
+  auto version = connection.query_int("PRAGMA user_version");
+  if (!version) return std::unexpected(version.error());
+  const int latest = latest_schema_version();
+  if (*version > latest) {
+    return std::unexpected(DbError{SQLITE_ERROR, "database schema version " + std::to_string(*version) +
+                                                     " is newer than this sipgw knows (" + std::to_string(latest) +
+                                                     "); upgrade sipgw before using this database"});
+  }
+  if (*version < latest) {
+    return std::unexpected(DbError{SQLITE_ERROR, "database schema version " + std::to_string(*version) +
+                                                     " is not current (" + std::to_string(latest) +
+                                                     "); run 'sipgwctl init' to migrate it"});
+  }
+  return {};
+}
+
+}  // namespace sipgw::db

@@ -1,0 +1,67 @@
+#include "routing/settings.h"
+
+#include "routing/headers.h"
+
+#include <charconv>
+
+namespace sipgw::routing {
+
+namespace {
+
+std::expected<void, std::string> set_header_name(std::string& field, std::string_view key, std::string_view value) {
+  if (!is_sip_token(value)) return std::unexpected("setting " + std::string(key) + ": '" + std::string(value) + "' is not a SIP header name");
+  if (is_reserved_header_name(value)) return std::unexpected("setting " + std::string(key) + ": " + std::string(value) + " is a header sipgw sets itself");
+  field = value;
+  return {};
+}
+
+std::expected<void, std::string> set_seconds(std::int64_t& field, std::string_view key, std::string_view value,
+                                             std::int64_t min, std::int64_t max) {
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (value.empty() || ec != std::errc{} || end != value.data() + value.size() || n < min || n > max) {
+    return std::unexpected("setting " + std::string(key) + ": '" + std::string(value) + "' is not a whole number of seconds from " +
+                           std::to_string(min) + " to " + std::to_string(max));
+  }
+  field = n;
+  return {};
+}
+
+}  // namespace
+
+const std::vector<SettingInfo>& known_settings() {
+  static const std::vector<SettingInfo> kKnown = {
+      {"header.uuid", "name of the call UUID header sent to buyers"},
+      {"header.key", "name of the postback key header sent to buyers"},
+      {"header.afid", "name of the publisher id header sent to buyers"},
+      {"header.sid", "name of the sub id header sent to buyers"},
+      {"inbound.sub_id_header", "inbound header that carries the publisher's sub id"},
+      {"nonce_lifetime", "seconds a digest nonce stays fresh"},
+      {"retry_after", "Retry-After seconds on 503 while draining"},
+  };
+  return kKnown;
+}
+
+std::expected<void, std::string> apply_setting(Settings& s, std::string_view key, std::string_view value) {
+  if (key == "header.uuid") return set_header_name(s.header_uuid, key, value);
+  if (key == "header.key") return set_header_name(s.header_key, key, value);
+  if (key == "header.afid") return set_header_name(s.header_afid, key, value);
+  if (key == "header.sid") return set_header_name(s.header_sid, key, value);
+  if (key == "inbound.sub_id_header") return set_header_name(s.inbound_sub_id_header, key, value);
+  if (key == "nonce_lifetime") return set_seconds(s.nonce_lifetime_seconds, key, value, 10, 86400);
+  if (key == "retry_after") return set_seconds(s.retry_after_seconds, key, value, 1, 3600);
+  return std::unexpected("unknown setting '" + std::string(key) + "' (see sipgwctl setting list)");
+}
+
+std::string setting_value(const Settings& s, std::string_view key) {
+  if (key == "header.uuid") return s.header_uuid;
+  if (key == "header.key") return s.header_key;
+  if (key == "header.afid") return s.header_afid;
+  if (key == "header.sid") return s.header_sid;
+  if (key == "inbound.sub_id_header") return s.inbound_sub_id_header;
+  if (key == "nonce_lifetime") return std::to_string(s.nonce_lifetime_seconds);
+  if (key == "retry_after") return std::to_string(s.retry_after_seconds);
+  return {};
+}
+
+}  // namespace sipgw::routing

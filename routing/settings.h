@@ -1,0 +1,40 @@
+// Gateway-wide settings kept in the `settings` table. Only known keys are
+// accepted, each with its own validation, so a typo is refused rather than
+// silently ignored.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sipgw::routing {
+
+struct Settings {
+  // Names of the standard headers on every outbound INVITE; buyers' PBXes
+  // already parse these defaults.
+  std::string header_uuid = "X-PH-RetreaverUUID";
+  std::string header_key = "X-PH-RetreaverKey";
+  std::string header_afid = "X-PH-RetreaverAFID";
+  std::string header_sid = "X-PH-RetreaverSID";
+  // The inbound header that carries the publisher's sub id.
+  std::string inbound_sub_id_header = "X-Sub-ID";
+  std::int64_t nonce_lifetime_seconds = 300;
+  std::int64_t retry_after_seconds = 30;  // on 503 while draining
+};
+
+struct SettingInfo {
+  std::string_view key;
+  std::string_view description;
+};
+
+const std::vector<SettingInfo>& known_settings();
+
+// Validates and stores one key; the error names the key and the reason.
+std::expected<void, std::string> apply_setting(Settings& settings, std::string_view key, std::string_view value);
+
+// The current value of a known key as text.
+std::string setting_value(const Settings& settings, std::string_view key);
+
+}  // namespace sipgw::routing

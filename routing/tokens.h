@@ -1,0 +1,36 @@
+// [token] replacement in buyer targets and header values.
+//
+// Values come partly from the publisher (sub id, caller number), so every
+// expanded value is sanitized for where it lands: no control character ever
+// reaches a header, and a URI gets only URI-safe characters.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace sipgw::routing {
+
+struct CallFacts {
+  std::string call_uuid;
+  std::string postback_key;
+  std::string publisher_id;
+  std::string sub_id;
+  std::string campaign_id;
+  std::string buyer_id;
+  std::string number;
+  std::string caller_number;
+};
+
+enum class TokenContext { header_value, uri };
+
+// Replaces [call_uuid] [postback_key] [publisher_id] [sub_id] [campaign_id]
+// [buyer_id] [number] [caller_number]; unknown [tokens] stay as written.
+std::string expand_tokens(std::string_view text, const CallFacts& facts, TokenContext context);
+
+// Drops control characters (keeps tab): what header_value expansion applies.
+std::string sanitize_header_value(std::string_view value);
+// Percent-escapes everything but alphanumerics and -_.!~*()+' so a value
+// can never end the user part or add parameters (no @ : ; ? > or space).
+std::string escape_uri_user(std::string_view value);
+
+}  // namespace sipgw::routing
