@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package sipgw builds, tests and runs with.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  build-essential cmake pkg-config
+  libsofia-sip-ua-dev libboost1.81-dev libsqlite3-dev libssl-dev
+  prometheus-cpp-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
+  libhowardhinnant-date-dev tzdata uuid-dev
+  libgtest-dev libgmock-dev
+  sip-tester
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

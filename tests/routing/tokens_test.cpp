@@ -1,0 +1,41 @@
+#include "routing/tokens.h"
+
+#include <gtest/gtest.h>
+
+namespace sipgw::routing {
+namespace {
+
+CallFacts facts() {
+  return {"uuid-1", "key-1", "pub1", "sub 7", "camp1", "buyer1", "+18882223333", "+15551230000"};
+}
+
+TEST(Tokens, ExpandsEveryKnownToken) {
+  auto out = expand_tokens(
+      "[call_uuid]|[postback_key]|[publisher_id]|[sub_id]|[campaign_id]|[buyer_id]|[number]|[caller_number]", facts(),
+      TokenContext::header_value);
+  EXPECT_EQ(out, "uuid-1|key-1|pub1|sub 7|camp1|buyer1|+18882223333|+15551230000");
+}
+
+TEST(Tokens, UnknownTokensAndStrayBracketsStay) {
+  EXPECT_EQ(expand_tokens("[nope] [number] [", facts(), TokenContext::header_value), "[nope] +18882223333 [");
+  EXPECT_EQ(expand_tokens("a]b", facts(), TokenContext::header_value), "a]b");
+}
+
+TEST(Tokens, HeaderValuesCannotCarryCrLf) {
+  auto f = facts();
+  f.sub_id = "x\r\nVia: SIP/2.0/UDP evil";
+  auto out = expand_tokens("S=[sub_id]", f, TokenContext::header_value);
+  EXPECT_EQ(out.find('\r'), std::string::npos);
+  EXPECT_EQ(out.find('\n'), std::string::npos);
+  EXPECT_EQ(out, "S=xVia: SIP/2.0/UDP evil");
+}
+
+TEST(Tokens, UriValuesAreEscaped) {
+  auto f = facts();
+  f.caller_number = "a@b;c=d>";
+  EXPECT_EQ(expand_tokens("sip:[number]@pbx.example.com", f, TokenContext::uri), "sip:+18882223333@pbx.example.com");
+  EXPECT_EQ(expand_tokens("sip:[caller_number]@h", f, TokenContext::uri), "sip:a%40b%3Bc%3Dd%3E@h");
+}
+
+}  // namespace
+}  // namespace sipgw::routing
