@@ -1,0 +1,34 @@
+#include "db/cdr_writer.h"
+
+namespace sipgw::db {
+
+DbResult<void> CdrWriter::write(const std::vector<CallRecord>& calls) {
+  if (calls.empty()) return {};
+  auto tx = Transaction::begin(connection_);
+  if (!tx) return std::unexpected(tx.error());
+  auto call = connection_.prepare(
+      "INSERT OR REPLACE INTO calls (uuid, postback_key, publisher_id, sub_id, caller, number, campaign_id, buyer_id, "
+      "attempts, invite_at, answer_at, end_at, final_status, hangup_side, hangup_cause) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!call) return std::unexpected(call.error());
+  auto attempt = connection_.prepare(
+      "INSERT OR REPLACE INTO call_attempts (call_uuid, attempt, buyer_id, target, status, reason, started_at, "
+      "answer_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!attempt) return std::unexpected(attempt.error());
+  for (const auto& c : calls) {
+    call->bind_all(c.uuid, c.postback_key, c.publisher_id, c.sub_id, c.caller, c.number, c.campaign_id, c.buyer_id,
+                   static_cast<std::int64_t>(c.attempts.size()), c.invite_at, c.answer_at, c.end_at,
+                   static_cast<std::int64_t>(c.final_status), c.hangup_side, c.hangup_cause);
+    if (auto ok = call->run(); !ok) return ok;
+    call->reset();
+    for (const auto& a : c.attempts) {
+      attempt->bind_all(c.uuid, a.attempt, a.buyer_id, a.target, a.status, a.reason, a.started_at, a.answer_at,
+                        a.ended_at);
+      if (auto ok = attempt->run(); !ok) return ok;
+      attempt->reset();
+    }
+  }
+  return tx->commit();
+}
+
+}  // namespace sipgw::db

@@ -1,0 +1,53 @@
+// Call detail records: one row per call and one per buyer attempt, written
+// in batches (one transaction per batch) off the SIP thread.
+#pragma once
+
+#include "db/sqlite.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sipgw::db {
+
+struct CallAttemptRecord {
+  int attempt = 1;
+  std::string buyer_id;
+  std::string target;
+  std::optional<std::int64_t> status;  // SIP status; none when no final response came
+  std::string reason;
+  std::int64_t started_at = 0;  // Unix milliseconds
+  std::optional<std::int64_t> answer_at;
+  std::optional<std::int64_t> ended_at;
+};
+
+struct CallRecord {
+  std::string uuid;
+  std::string postback_key;
+  std::string publisher_id;
+  std::optional<std::string> sub_id;
+  std::string caller;
+  std::string number;
+  std::string campaign_id;
+  std::optional<std::string> buyer_id;  // the buyer that answered, if any
+  std::int64_t invite_at = 0;
+  std::optional<std::int64_t> answer_at;
+  std::int64_t end_at = 0;
+  int final_status = 0;
+  std::string hangup_side;   // publisher | buyer | gateway
+  std::string hangup_cause;  // BYE, CANCEL, ring_timeout, buyer_status, drain, ...
+  std::vector<CallAttemptRecord> attempts;
+};
+
+class CdrWriter {
+ public:
+  explicit CdrWriter(Connection& connection) : connection_(connection) {}
+  // All records in one transaction: either every row is stored or none.
+  DbResult<void> write(const std::vector<CallRecord>& calls);
+
+ private:
+  Connection& connection_;
+};
+
+}  // namespace sipgw::db

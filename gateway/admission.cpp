@@ -1,0 +1,115 @@
+#include "gateway/admission.h"
+
+#include "auth/digest.h"
+#include "auth/e164.h"
+
+#include <algorithm>
+#include <charconv>
+
+namespace sipgw::gateway {
+
+namespace {
+
+using routing::AuthMode;
+
+enum class DigestOutcome { accepted, challenge, stale, rejected_credentials, rejected_replay };
+
+struct DigestResult {
+  DigestOutcome outcome;
+  std::string publisher_id;
+  std::string detail{};  // which check refused it, for the log (never a secret)
+};
+
+DigestResult check_digest(const routing::Snapshot& s, const routing::Domain& domain, const InboundInvite& invite,
+                          DigestState& digest, std::int64_t now) {
+  const auto lifetime = s.settings.nonce_lifetime_seconds;
+  // Only credentials for our realm count; a client may carry others.
+  auto it = std::find_if(invite.credentials.begin(), invite.credentials.end(),
+                         [&](const DigestCredentials& c) { return c.realm == domain.realm; });
+  if (it == invite.credentials.end()) return {DigestOutcome::challenge, {}};
+  const DigestCredentials& c = *it;
+
+  auto algorithm = c.algorithm.empty() ? std::optional(auth::DigestAlgorithm::md5) : auth::parse_digest_algorithm(c.algorithm);
+  if (!algorithm || std::find(domain.algorithms.begin(), domain.algorithms.end(), *algorithm) == domain.algorithms.end()) {
+    return {DigestOutcome::challenge, {}};
+  }
+  switch (digest.issuer.verify(c.nonce, domain.realm, now, lifetime)) {
+    case auth::NonceVerdict::invalid: return {DigestOutcome::challenge, {}};  // e.g. from before a restart
+    case auth::NonceVerdict::stale: return {DigestOutcome::stale, {}};
+    case auth::NonceVerdict::valid: break;
+  }
+  // We challenge with qop="auth"; answers without it are weaker (no nc, so
+  // no replay check) and are refused.
+  if (c.qop != "auth" || c.nc.size() != 8 || c.cnonce.empty()) {
+    return {DigestOutcome::rejected_credentials, {}, "answer without qop=auth, nc or cnonce"};
+  }
+  // The digest must cover the Request-URI actually sent, or a captured
+  // answer could be replayed toward another number.
+  if (c.uri != invite.request_uri) {
+    return {DigestOutcome::rejected_credentials, {}, "digest uri " + c.uri + " is not the Request-URI " + invite.request_uri};
+  }
+  const routing::Credential* credential = s.find_credential(c.username, domain.realm);
+  if (credential == nullptr) return {DigestOutcome::rejected_credentials, {}, "unknown username " + c.username};
+  auto expected = auth::digest_response(*algorithm, credential->ha1(*algorithm),
+                                        {invite.method, c.uri, c.nonce, c.nc, c.cnonce, c.qop});
+  if (!auth::constant_time_equal(expected, c.response)) {
+    return {DigestOutcome::rejected_credentials, {}, "wrong response for username " + c.username};
+  }
+  std::uint32_t nc = 0;
+  auto [end, ec] = std::from_chars(c.nc.data(), c.nc.data() + c.nc.size(), nc, 16);
+  if (ec != std::errc{} || end != c.nc.data() + c.nc.size()) return {DigestOutcome::rejected_credentials, {}, "bad nc"};
+  if (!digest.counts.accept(c.nonce, nc, now, lifetime)) return {DigestOutcome::rejected_replay, {}};
+  return {DigestOutcome::accepted, credential->publisher_id};
+}
+
+}  // namespace
+
+Decision admit(const routing::Snapshot& s, const InboundInvite& invite, DigestState& digest, std::int64_t now) {
+  const routing::Domain* domain = s.find_domain(invite.request_host);
+  if (domain == nullptr) return Rejected{404, "Not Found (Unknown Domain)", "unknown_domain"};
+
+  std::string publisher_id;
+  const std::string* allowed = domain->auth_mode == AuthMode::digest ? nullptr : s.publisher_for_source(invite.source);
+  if (allowed != nullptr) {
+    publisher_id = *allowed;
+  } else if (domain->auth_mode == AuthMode::ip) {
+    return Rejected{403, "Forbidden (Source Address Not Allowed)", "ip_not_allowed"};
+  } else {
+    auto result = check_digest(s, *domain, invite, digest, now);
+    switch (result.outcome) {
+      case DigestOutcome::challenge: return Challenge{domain->realm, domain->algorithms, false};
+      case DigestOutcome::stale: return Challenge{domain->realm, domain->algorithms, true};
+      case DigestOutcome::rejected_credentials:
+        return Rejected{403, "Forbidden (Bad Credentials)", "bad_credentials", result.detail};
+      case DigestOutcome::rejected_replay: return Rejected{403, "Forbidden (Nonce Count Reused)", "nonce_replay"};
+      case DigestOutcome::accepted: publisher_id = result.publisher_id; break;
+    }
+  }
+
+  const routing::Publisher* publisher = s.find_publisher(publisher_id);
+  if (publisher == nullptr || !publisher->enabled) return Rejected{403, "Forbidden (Publisher Disabled)", "publisher_disabled"};
+  if (!auth::is_e164(invite.request_user)) return Rejected{484, "Address Incomplete (Not E.164)", "not_e164"};
+  const routing::Number* number = s.find_number(invite.request_user);
+  if (number == nullptr) return Rejected{404, "Not Found (Unknown Number)", "unknown_number"};
+  if (!number->enabled) return Rejected{404, "Not Found (Number Disabled)", "number_disabled"};
+  if (number->publisher_id && *number->publisher_id != publisher_id) {
+    return Rejected{403, "Forbidden (Number Restricted)", "number_restricted"};
+  }
+  const routing::Campaign* campaign = s.find_campaign(number->campaign_id);
+  if (campaign == nullptr) return Rejected{404, "Not Found (No Campaign)", "unknown_number"};
+  return Admitted{publisher_id, number, campaign, domain};
+}
+
+std::vector<std::string> challenge_headers(const Challenge& c, DigestState& digest, std::int64_t now) {
+  std::vector<std::string> out;
+  const std::string nonce = digest.issuer.issue(c.realm, now);
+  for (auto algorithm : c.algorithms) {
+    std::string h = "Digest realm=\"" + c.realm + "\", nonce=\"" + nonce + "\", algorithm=" +
+                    std::string(auth::to_string(algorithm)) + ", qop=\"auth\"";
+    if (c.stale) h += ", stale=true";
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+}  // namespace sipgw::gateway

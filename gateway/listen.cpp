@@ -1,0 +1,44 @@
+#include "gateway/listen.h"
+
+#include "auth/cidr.h"
+
+#include <charconv>
+#include <map>
+
+namespace sipgw::gateway {
+
+std::expected<ListenPlan, std::string> plan_listen(const std::vector<std::string>& flags) {
+  // (host, port) -> transports, in first-seen order.
+  std::vector<std::pair<std::string, std::string>> order;
+  std::map<std::pair<std::string, std::string>, std::string> transports;
+  for (const auto& flag : flags) {
+    auto colon = flag.find(':');
+    auto last = flag.rfind(':');
+    if (colon == std::string::npos || last == colon) return std::unexpected("--listen " + flag + ": expected udp:ADDR:PORT or tcp:ADDR:PORT");
+    std::string transport = flag.substr(0, colon);
+    std::string host = flag.substr(colon + 1, last - colon - 1);
+    std::string port = flag.substr(last + 1);
+    if (transport != "udp" && transport != "tcp") return std::unexpected("--listen " + flag + ": transport must be udp or tcp");
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    auto ip = auth::parse_ip(host);
+    if (!ip) return std::unexpected("--listen " + flag + ": " + ip.error());
+    int port_number = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), port_number);
+    if (ec != std::errc{} || end != port.data() + port.size() || port_number <= 0 || port_number > 65535) {
+      return std::unexpected("--listen " + flag + ": invalid port");
+    }
+    std::string url_host = ip->family == auth::IpFamily::v6 ? "[" + host + "]" : host;
+    auto key = std::pair{url_host, port};
+    if (!transports.count(key)) order.push_back(key);
+    auto& t = transports[key];
+    if (t.find(transport) == std::string::npos) t += t.empty() ? transport : "," + transport;
+  }
+  if (order.empty()) order.push_back({"127.0.0.1", "5060"}), transports[order[0]] = "udp,tcp";
+  if (order.size() > 2) return std::unexpected("at most two listen addresses are supported (Sofia nua binds two)");
+  ListenPlan plan;
+  for (auto& key : order) plan.bind_urls.push_back("sip:" + key.first + ":" + key.second + ";transport=" + transports[key]);
+  plan.first_host = order[0].first + ":" + order[0].second;
+  return plan;
+}
+
+}  // namespace sipgw::gateway

@@ -1,0 +1,18 @@
+// --listen udp:ADDR:PORT / tcp:ADDR:PORT flags turned into Sofia bind URLs,
+// one per address and port with the transports it was given.
+#pragma once
+
+#include <expected>
+#include <string>
+#include <vector>
+
+namespace sipgw::gateway {
+
+struct ListenPlan {
+  std::vector<std::string> bind_urls;  // e.g. "sip:127.0.0.1:5060;transport=udp,tcp"
+  std::string first_host;              // for From/Contact when no public address is given
+};
+
+std::expected<ListenPlan, std::string> plan_listen(const std::vector<std::string>& flags);
+
+}  // namespace sipgw::gateway

@@ -1,0 +1,208 @@
+// sipgw: the daemon. The SIP thread (SipServer) serves calls; this thread
+// runs the Boost.Asio io_context that watches provisioning, writes CDRs in
+// batches and handles signals.
+#include "db/cdr_writer.h"
+#include "db/schema.h"
+#include "db/snapshot_loader.h"
+#include "gateway/listen.h"
+#include "gateway/sip_server.h"
+
+#include <CLI/CLI.hpp>
+#include <boost/asio.hpp>
+#include <spdlog/async.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <deque>
+#include <iostream>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using namespace sipgw;
+
+namespace {
+
+void setup_logging(const std::string& level) {
+  // Async with overrun: a slow stderr must never block the SIP thread.
+  spdlog::init_thread_pool(8192, 1);
+  auto logger = std::make_shared<spdlog::async_logger>(
+      "sipgw", std::make_shared<spdlog::sinks::stderr_sink_mt>(), spdlog::thread_pool(),
+      spdlog::async_overflow_policy::overrun_oldest);
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+  logger->set_level(spdlog::level::from_str(level));
+  spdlog::set_default_logger(logger);
+}
+
+// Batches CDRs from the SIP thread into one transaction per flush; a failed
+// write keeps the batch and retries, so no call record is dropped.
+class CdrQueue {
+ public:
+  CdrQueue(asio::io_context& io, db::Connection& db) : timer_(io), writer_(db) {}
+
+  void push(db::CallRecord record) {
+    pending_.push_back(std::move(record));
+    if (!scheduled_) {
+      scheduled_ = true;
+      timer_.expires_after(100ms);
+      timer_.async_wait([this](const boost::system::error_code& ec) {
+        scheduled_ = false;
+        if (!ec) flush();
+      });
+    }
+  }
+
+  bool flush() {
+    if (pending_.empty()) return true;
+    std::vector<db::CallRecord> batch(pending_.begin(), pending_.end());
+    if (auto ok = writer_.write(batch); !ok) {
+      spdlog::error("CDR write of {} call(s) failed, will retry: {}", batch.size(), ok.error().message);
+      return false;
+    }
+    pending_.clear();
+    return true;
+  }
+
+  std::size_t depth() const { return pending_.size(); }
+
+ private:
+  asio::steady_timer timer_;
+  db::CdrWriter writer_;
+  std::deque<db::CallRecord> pending_;
+  bool scheduled_ = false;
+};
+
+// Polls PRAGMA data_version and hands each new snapshot to the SIP thread.
+class ProvisioningWatcher {
+ public:
+  ProvisioningWatcher(asio::io_context& io, db::Connection& db, gateway::SipServer& sip, std::chrono::milliseconds every,
+                      std::uint64_t generation)
+      : timer_(io), db_(db), detector_(db), sip_(sip), every_(every), generation_(generation) {
+    (void)detector_.changed();  // baseline: the snapshot we started with
+  }
+
+  void start() {
+    timer_.expires_after(every_);
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      poll();
+      start();
+    });
+  }
+  void stop() { timer_.cancel(); }
+
+ private:
+  void poll() {
+    auto changed = detector_.changed();
+    if (!changed) {
+      spdlog::warn("provisioning check failed: {}", changed.error().message);
+      return;
+    }
+    if (!*changed) return;
+    auto snapshot = db::load_snapshot(db_, ++generation_);
+    if (!snapshot) {
+      spdlog::error("provisioning reload failed, keeping generation {}: {}", generation_ - 1, snapshot.error().message);
+      return;
+    }
+    spdlog::info("provisioning generation {} loaded ({} numbers, {} allowlist entries)", generation_,
+                 (*snapshot)->numbers.size(), (*snapshot)->allowlist.size());
+    sip_.update_snapshot(*snapshot);
+  }
+
+  asio::steady_timer timer_;
+  db::Connection& db_;
+  db::ChangeDetector detector_;
+  gateway::SipServer& sip_;
+  std::chrono::milliseconds every_;
+  std::uint64_t generation_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sipgw: SIP ingress gateway for pay-per-call traffic"};
+  const char* env_db = std::getenv("SIPGW_DB");
+  std::string db_path = env_db && *env_db ? env_db : "./sipgw.db";
+  std::vector<std::string> listen;
+  std::string metrics, public_address, log_level = "info";
+  int drain_timeout = 30, poll_ms = 250;
+  app.add_option("--db", db_path, "SQLite database (default $SIPGW_DB, else ./sipgw.db)");
+  app.add_option("--listen", listen, "udp:ADDR:PORT or tcp:ADDR:PORT (repeatable; default udp+tcp 127.0.0.1:5060)");
+  app.add_option("--metrics", metrics, "ADDR:PORT for /metrics and /healthz (not served yet)");
+  app.add_option("--public-address", public_address, "host[:port] toward buyers in From and Contact");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.add_option("--drain-timeout", drain_timeout, "seconds calls may run on after SIGTERM (default 30)")
+      ->check(CLI::Range(0, 86400));
+  app.add_option("--poll-interval-ms", poll_ms, "how often provisioning changes are checked (default 250)")
+      ->check(CLI::Range(10, 500));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "sipgw: " << e.what() << "\n";
+    return 1;
+  }
+  setup_logging(log_level);
+
+  auto plan = gateway::plan_listen(listen);
+  if (!plan) {
+    std::cerr << "sipgw: " << plan.error() << "\n";
+    return 1;
+  }
+  auto db = db::Connection::open(db_path, db::Connection::Mode::read_write_create);
+  if (!db) {
+    std::cerr << "sipgw: " << db.error().message << "\n";
+    return 2;
+  }
+  if (auto applied = db::migrate(*db); !applied) {
+    std::cerr << "sipgw: " << applied.error().message << "\n";
+    return 2;
+  }
+  auto snapshot = db::load_snapshot(*db, 1);
+  if (!snapshot) {
+    std::cerr << "sipgw: cannot load provisioning: " << snapshot.error().message << "\n";
+    return 2;
+  }
+  if (!metrics.empty()) spdlog::warn("--metrics {} given, but metrics are not served yet", metrics);
+
+  asio::io_context io;
+  CdrQueue cdrs(io, *db);
+  gateway::SipServerConfig config{plan->bind_urls, public_address.empty() ? plan->first_host : public_address};
+  // The SIP thread hands finished calls over by value; never a Sofia pointer.
+  gateway::SipServer sip(config, *snapshot, [&io, &cdrs](db::CallRecord record) {
+    asio::post(io, [&cdrs, record = std::move(record)]() mutable { cdrs.push(std::move(record)); });
+  });
+  if (auto started = sip.start(); !started) {
+    std::cerr << "sipgw: " << started.error() << "\n";
+    return 2;
+  }
+  for (auto& url : plan->bind_urls) spdlog::info("listening on {}", url);
+  spdlog::info("serving {} domain(s), {} number(s) from {}", (*snapshot)->domains.size(), (*snapshot)->numbers.size(),
+               db_path);
+
+  ProvisioningWatcher watcher(io, *db, sip, std::chrono::milliseconds(poll_ms), 1);
+  watcher.start();
+
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  bool stopping = false;
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec || stopping) return;
+    stopping = true;
+    spdlog::info("signal {}: draining (up to {} s)", signal, drain_timeout);
+    sip.drain(std::chrono::seconds(drain_timeout), [&io] { asio::post(io, [&io] { io.stop(); }); });
+  });
+  // Keeps io.run() alive until the SIP thread reports it stopped.
+  auto guard = asio::make_work_guard(io);
+  io.run();
+  watcher.stop();
+  sip.join();
+  io.restart();
+  io.poll();  // CDRs posted by the last calls
+  for (int attempt = 0; attempt < 50 && !cdrs.flush(); ++attempt) std::this_thread::sleep_for(100ms);
+  spdlog::info("stopped; {} CDR(s) unwritten", cdrs.depth());
+  spdlog::shutdown();
+  return cdrs.depth() == 0 ? 0 : 2;
+}

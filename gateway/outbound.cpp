@@ -1,0 +1,74 @@
+#include "gateway/outbound.h"
+
+#include <openssl/rand.h>
+#include <uuid/uuid.h>
+
+namespace sipgw::gateway {
+
+namespace {
+
+void add_header(std::string& block, const std::string& name, const std::string& value) {
+  if (!block.empty()) block += "\r\n";
+  block += name;
+  block += ": ";
+  block += routing::sanitize_header_value(value);
+}
+
+}  // namespace
+
+std::expected<OutboundInvite, std::string> build_outbound_invite(const routing::Snapshot& s, const routing::Buyer& buyer,
+                                                                 const routing::CallFacts& facts,
+                                                                 const std::string& gateway_host) {
+  OutboundInvite out;
+  std::string from_host = gateway_host;
+  if (buyer.target_kind == routing::TargetKind::pstn) {
+    if (!s.trunk) return std::unexpected("buyer " + buyer.id + " has a PSTN target but no trunk is configured");
+    out.request_uri = routing::pstn_request_uri(buyer.target, s.trunk->proxy);
+    if (s.trunk->from_domain) from_host = *s.trunk->from_domain;
+    if (s.trunk->auth_user && s.trunk->auth_password) {
+      out.credentials = OutboundCredentials{*s.trunk->auth_user, *s.trunk->auth_password};
+    }
+  } else {
+    out.request_uri = routing::expand_tokens(buyer.target, facts, routing::TokenContext::uri);
+  }
+  // Buyer credentials are only ever the configured ones: never derived from
+  // the target URI's user part.
+  if (buyer.auth_user && buyer.auth_password) {
+    out.credentials = OutboundCredentials{*buyer.auth_user, *buyer.auth_password};
+  }
+  const std::string caller = facts.caller_number.empty() ? "anonymous" : routing::escape_uri_user(facts.caller_number);
+  out.from = "<sip:" + caller + "@" + from_host + ">";
+  out.to = "<" + out.request_uri + ">";
+
+  const auto& names = s.settings;
+  add_header(out.extra_headers, names.header_uuid, facts.call_uuid);
+  add_header(out.extra_headers, names.header_key, facts.postback_key);
+  add_header(out.extra_headers, names.header_afid, facts.publisher_id);
+  if (!facts.sub_id.empty()) add_header(out.extra_headers, names.header_sid, facts.sub_id);
+  for (const auto& h : buyer.headers) {
+    add_header(out.extra_headers, h.name, routing::expand_tokens(h.value, facts, routing::TokenContext::header_value));
+  }
+  return out;
+}
+
+std::string new_call_uuid() {
+  uuid_t id;
+  uuid_generate_random(id);
+  char text[37];
+  uuid_unparse_lower(id, text);
+  return text;
+}
+
+std::string new_postback_key() {
+  unsigned char bytes[16];
+  RAND_bytes(bytes, sizeof bytes);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (int i = 0; i < 16; ++i) {
+    out[2 * i] = kHex[bytes[i] >> 4];
+    out[2 * i + 1] = kHex[bytes[i] & 0xf];
+  }
+  return out;
+}
+
+}  // namespace sipgw::gateway

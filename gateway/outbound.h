@@ -1,0 +1,42 @@
+// What the outbound INVITE to a buyer says: Request-URI, From, To, the
+// standard headers and the buyer's own headers with [tokens] expanded, and
+// the credentials to answer the buyer's (or trunk's) challenge with.
+// Plain C++ (no Sofia): the exact header values are unit-tested.
+#pragma once
+
+#include "routing/provisioning.h"
+#include "routing/tokens.h"
+
+#include <expected>
+#include <optional>
+#include <string>
+
+namespace sipgw::gateway {
+
+struct OutboundCredentials {
+  std::string username;
+  std::string password;
+};
+
+struct OutboundInvite {
+  std::string request_uri;
+  std::string from;          // header value, e.g. "<sip:+15551230000@gw.example.com>"
+  std::string to;            // header value
+  std::string extra_headers;  // "Name: value\r\n..." without the final CRLF
+  std::optional<OutboundCredentials> credentials;
+};
+
+// caller: the inbound From user (the caller's number), already validated as
+// safe for a URI user part by the caller of this function.
+// gateway_host: host for From when no trunk From domain applies.
+// Fails (with a reason for the log) when a PSTN target has no trunk.
+std::expected<OutboundInvite, std::string> build_outbound_invite(const routing::Snapshot& snapshot,
+                                                                 const routing::Buyer& buyer,
+                                                                 const routing::CallFacts& facts,
+                                                                 const std::string& gateway_host);
+
+// Random identifiers for a new call.
+std::string new_call_uuid();     // RFC 4122 version 4, lower case
+std::string new_postback_key();  // 128 random bits as 32 hex characters
+
+}  // namespace sipgw::gateway

@@ -1,0 +1,765 @@
+#include "gateway/sip_server.h"
+
+#include "gateway/admission.h"
+#include "gateway/outbound.h"
+#include "routing/tokens.h"
+
+namespace sipgw::gateway {
+struct Leg;
+struct Call;
+}  // namespace sipgw::gateway
+
+// Typed magic pointers for Sofia callbacks (must precede the Sofia headers).
+#define NUA_MAGIC_T sipgw::gateway::SipServer::Impl
+#define NUA_HMAGIC_T sipgw::gateway::Leg
+#define SU_ROOT_MAGIC_T sipgw::gateway::SipServer::Impl
+#define SU_WAKEUP_ARG_T sipgw::gateway::SipServer::Impl
+#define SU_TIMER_ARG_T sipgw::gateway::Call
+
+#include <sofia-sip/auth_digest.h>
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta_tag.h>
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/url.h>
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <deque>
+#include <future>
+#include <strings.h>
+#include <unordered_map>
+
+namespace sipgw::gateway {
+
+namespace {
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string str(const char* s) { return s ? s : ""; }
+
+std::string url_text(const url_t* url) {
+  if (url == nullptr) return {};
+  char buffer[1024];
+  int n = snprintf(buffer, sizeof buffer, URL_PRINT_FORMAT, URL_PRINT_ARGS(url));
+  if (n < 0 || static_cast<std::size_t>(n) >= sizeof buffer) return {};
+  return buffer;
+}
+
+// A digest uri parameter, normalized the way Sofia prints the Request-URI so
+// the two compare as strings.
+std::string normalized_uri(su_home_t* home, const char* text) {
+  if (text == nullptr) return {};
+  url_t* parsed = url_make(home, text);
+  return parsed ? url_text(parsed) : std::string(text);
+}
+
+// A message body copied out of Sofia's message memory (which dies with the
+// callback), ready to be sent on the other leg.
+struct Body {
+  std::string type;
+  std::string data;
+  bool present() const { return !data.empty(); }
+};
+
+Body body_of(sip_t const* sip, const char* default_type) {
+  Body b;
+  if (sip && sip->sip_payload && sip->sip_payload->pl_data) {
+    b.data.assign(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+    b.type = sip->sip_content_type && sip->sip_content_type->c_type ? sip->sip_content_type->c_type : default_type;
+  }
+  return b;
+}
+
+int callstate_of(tagi_t tags[]) {
+  int state = nua_callstate_init;
+  tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+  return state;
+}
+
+}  // namespace
+
+enum class Side { inbound, outbound };
+
+struct Leg {
+  Call* call = nullptr;
+  Side side = Side::inbound;
+  nua_handle_t* nh = nullptr;
+  bool established = false;  // 2xx exchanged
+  bool bye_sent = false;
+  bool terminated = false;
+  bool ever_created = false;
+  // In-dialog requests from this leg's peer that wait for the other side's
+  // answer (INFO, UPDATE), oldest first.
+  std::deque<nua_saved_event_t> pending;  // nua_saved_event_t is a pointer type
+};
+
+struct Call {
+  std::uint64_t id = 0;
+  std::shared_ptr<const routing::Snapshot> snapshot;
+  Leg in;
+  Leg out;
+  routing::CallFacts facts;
+  const routing::Buyer* buyer = nullptr;
+  db::CallRecord cdr;
+  std::string sdp;
+  std::string content_type;
+  std::string max_forwards;
+  bool publisher_final_sent = false;  // final response to the initial INVITE
+  bool answered = false;
+  bool cancel_sent = false;
+  bool auth_answered = false;
+  Leg* reinvite_from = nullptr;  // leg whose re-INVITE is being relayed
+  su_timer_t* ring_timer = nullptr;
+  OutboundInvite outbound;
+};
+
+struct SipServer::Impl {
+  SipServerConfig config;
+  std::shared_ptr<const routing::Snapshot> snapshot;
+  CdrSink cdr_sink;
+  Inbox inbox;
+
+  su_root_t* root = nullptr;
+  nua_t* nua = nullptr;
+  su_wait_t wait[1] = {};
+  int wait_index = -1;
+  su_timer_t* drain_timer = nullptr;
+  DigestState digest{auth::NonceIssuer::with_random_secret(), {}};
+  std::unordered_map<std::uint64_t, std::unique_ptr<Call>> calls;
+  std::uint64_t next_call_id = 1;
+  bool draining = false;
+  bool shutting_down = false;
+  std::function<void()> on_stopped;
+
+  // ---- thread body ----
+  void run(std::promise<std::expected<void, std::string>>& started);
+  static int on_inbox(Impl* self, su_wait_t*, Impl*) {
+    self->inbox.drain();
+    return 0;
+  }
+  static void on_nua_event(nua_event_t event, int status, char const* phrase, nua_t* nua, Impl* self,
+                           nua_handle_t* nh, Leg* leg, sip_t const* sip, tagi_t tags[]) {
+    self->dispatch(event, status, phrase, nua, nh, leg, sip, tags);
+  }
+  void dispatch(nua_event_t event, int status, char const* phrase, nua_t* nua, nua_handle_t* nh, Leg* leg,
+                sip_t const* sip, tagi_t tags[]);
+
+  // ---- inbound ----
+  void on_new_invite(nua_handle_t* nh, sip_t const* sip);
+  void on_options(nua_handle_t* nh, sip_t const* sip);
+  InboundInvite inbound_facts(sip_t const* sip);
+
+  // ---- call control ----
+  void start_buyer_leg(Call& call);
+  void on_buyer_response(Call& call, int status, char const* phrase, sip_t const* sip);
+  void on_reinvite(Leg& from, sip_t const* sip);
+  void on_reinvite_response(Leg& to, int status, char const* phrase, sip_t const* sip);
+  void on_in_dialog_request(Leg& from, nua_event_t event, sip_t const* sip);
+  void on_in_dialog_response(Leg& to, int status, char const* phrase, sip_t const* sip);
+  void on_leg_terminated(Leg& leg);
+  void release_leg(Leg& leg);  // forget and destroy the leg's handle
+  void hang_up(Call& call, Leg& leg);
+  void respond_publisher(Call& call, int status, const char* phrase);
+  void end_attempt(Call& call, std::optional<int> status, const std::string& reason);
+  void maybe_finish(Call& call);
+  static void on_ring_timeout(Impl* self, su_timer_t*, Call* call);
+  Leg& other(Leg& leg) { return leg.side == Side::inbound ? leg.call->out : leg.call->in; }
+
+  // ---- drain ----
+  void begin_drain(std::chrono::milliseconds timeout);
+  static void on_drain_timeout(Impl* self, su_timer_t*, Call*);
+  void maybe_shut_down();
+};
+
+// ------------------------------------------------------------------ thread
+
+void SipServer::Impl::run(std::promise<std::expected<void, std::string>>& started) {
+  su_init();
+  root = su_root_create(this);
+  if (root == nullptr) {
+    started.set_value(std::unexpected("su_root_create failed"));
+    su_deinit();
+    return;
+  }
+  su_root_threading(root, 0);  // the whole SIP stack runs on this thread
+
+  const char* url1 = config.bind_urls.empty() ? "sip:127.0.0.1:5060" : config.bind_urls[0].c_str();
+  const char* url2 = config.bind_urls.size() > 1 ? config.bind_urls[1].c_str() : nullptr;
+  nua = nua_create(root, on_nua_event, this, NUTAG_URL(url1), TAG_IF(url2, NUTAG_SIPS_URL(url2)),
+                   NUTAG_MEDIA_ENABLE(0),
+                   // Large INVITEs (many buyer headers) stay on the transport
+                   // the buyer was configured with instead of jumping to TCP.
+                   NTATAG_UDP_MTU(65535), NTATAG_SERVER_RPORT(2), TAG_END());
+  if (nua == nullptr) {
+    started.set_value(std::unexpected("cannot bind the SIP listen address(es): " + std::string(url1) +
+                                      (url2 ? std::string(" ") + url2 : std::string())));
+    su_root_destroy(root);
+    su_deinit();
+    return;
+  }
+  nua_set_params(nua, NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(0),
+                 NUTAG_APPL_METHOD("OPTIONS"), NUTAG_APPL_METHOD("INFO"), NUTAG_APPL_METHOD("UPDATE"),
+                 NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"), NUTAG_USER_AGENT("sipgw/0.1"),
+                 NUTAG_SESSION_TIMER(0), SIPTAG_SUPPORTED_STR(""), TAG_END());
+
+  su_wait_create(wait, inbox.fd(), SU_WAIT_IN);
+  wait_index = su_root_register(root, wait, on_inbox, this, su_pri_normal);
+  started.set_value({});
+
+  su_root_run(root);
+
+  nua_destroy(nua);
+  nua = nullptr;
+  su_root_unregister(root, wait, on_inbox, this);
+  if (drain_timer) su_timer_destroy(drain_timer);
+  su_root_destroy(root);
+  root = nullptr;
+  su_deinit();
+  if (on_stopped) on_stopped();
+}
+
+void SipServer::Impl::dispatch(nua_event_t event, int status, char const* phrase, nua_t*, nua_handle_t* nh, Leg* leg,
+                               sip_t const* sip, tagi_t tags[]) {
+  if (event == nua_r_shutdown) {
+    if (status >= 200) su_root_break(root);
+    return;
+  }
+  if (leg == nullptr) {
+    // Handles we never bound: new requests, or rejected INVITEs finishing.
+    switch (event) {
+      case nua_i_invite: on_new_invite(nh, sip); return;
+      case nua_i_options: on_options(nh, sip); return;
+      case nua_i_state:
+        if (callstate_of(tags) == nua_callstate_terminated) nua_handle_destroy(nh);
+        return;
+      case nua_i_info:
+      case nua_i_update:
+        nua_respond(nh, SIP_481_NO_TRANSACTION, TAG_END());
+        nua_handle_destroy(nh);
+        return;
+      default:
+        return;
+    }
+  }
+  Call& call = *leg->call;
+  switch (event) {
+    case nua_r_invite:
+      if (leg->side == Side::outbound && !call.answered && !leg->established) {
+        on_buyer_response(call, status, phrase, sip);
+      } else {
+        on_reinvite_response(*leg, status, phrase, sip);
+      }
+      return;
+    case nua_i_invite: on_reinvite(*leg, sip); return;
+    case nua_i_cancel:
+      // nua already answered 200 to the CANCEL and 487 to the INVITE.
+      if (leg->side == Side::inbound && !call.publisher_final_sent) {
+        call.publisher_final_sent = true;
+        call.cdr.final_status = 487;
+        call.cdr.hangup_side = "publisher";
+        call.cdr.hangup_cause = "CANCEL";
+        spdlog::info("call {} cancelled by publisher", call.facts.call_uuid);
+        hang_up(call, call.out);
+      }
+      return;
+    case nua_i_bye:
+      if (call.cdr.hangup_side.empty()) {
+        call.cdr.hangup_side = leg->side == Side::inbound ? "publisher" : "buyer";
+        call.cdr.hangup_cause = "BYE";
+      }
+      leg->bye_sent = true;  // nua answers the BYE; nothing more to send here
+      spdlog::info("call {} BYE from {}", call.facts.call_uuid, call.cdr.hangup_side);
+      hang_up(call, other(*leg));
+      return;
+    case nua_i_info:
+    case nua_i_update: on_in_dialog_request(*leg, event, sip); return;
+    case nua_r_info:
+    case nua_r_update: on_in_dialog_response(*leg, status, phrase, sip); return;
+    case nua_i_state:
+      if (callstate_of(tags) == nua_callstate_terminated) on_leg_terminated(*leg);
+      return;
+    default: return;
+  }
+}
+
+// ------------------------------------------------------------------ inbound
+
+InboundInvite SipServer::Impl::inbound_facts(sip_t const* sip) {
+  InboundInvite invite;
+  const url_t* ruri = sip->sip_request->rq_url;
+  invite.request_host = str(ruri->url_host);
+  invite.request_user = str(ruri->url_user);
+  invite.request_uri = url_text(ruri);
+  if (msg_t* msg = nua_current_request(nua)) {
+    if (su_addrinfo_t* ai = msg_addrinfo(msg)) {
+      if (auto ip = auth::ip_from_sockaddr(ai->ai_addr, ai->ai_addrlen)) invite.source = *ip;
+    }
+  }
+  su_home_t home[1] = {SU_HOME_INIT(home)};
+  for (const sip_proxy_authorization_t* a = sip->sip_proxy_authorization; a; a = a->au_next) {
+    if (a->au_scheme == nullptr || strcasecmp(a->au_scheme, "Digest") != 0) continue;
+    auth_response_t ar[1];
+    std::memset(ar, 0, sizeof ar);
+    ar->ar_size = sizeof ar[0];
+    if (auth_digest_response_get(home, ar, a->au_params) < 0) continue;
+    DigestCredentials c;
+    c.username = str(ar->ar_username);
+    c.realm = str(ar->ar_realm);
+    c.nonce = str(ar->ar_nonce);
+    c.uri = normalized_uri(home, ar->ar_uri);
+    c.response = str(ar->ar_response);
+    c.algorithm = str(ar->ar_algorithm);
+    c.qop = str(ar->ar_qop);
+    c.nc = str(ar->ar_nc);
+    c.cnonce = str(ar->ar_cnonce);
+    invite.credentials.push_back(std::move(c));
+  }
+  su_home_deinit(home);
+  return invite;
+}
+
+void SipServer::Impl::on_options(nua_handle_t* nh, sip_t const* sip) {
+  const url_t* ruri = sip && sip->sip_request ? sip->sip_request->rq_url : nullptr;
+  std::string host = ruri ? str(ruri->url_host) : "";
+  // Probes from publishers name our domain; load balancers probe the box
+  // by address.
+  bool ours = snapshot->find_domain(host) != nullptr || auth::parse_ip(host).has_value();
+  if (ours && !draining) {
+    nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), TAG_END());
+  } else if (ours) {
+    nua_respond(nh, 503, "Service Unavailable (Draining)", NUTAG_WITH_THIS(nua), TAG_END());
+  } else {
+    nua_respond(nh, 404, "Not Found (Unknown Domain)", NUTAG_WITH_THIS(nua), TAG_END());
+  }
+  nua_handle_destroy(nh);
+}
+
+void SipServer::Impl::on_new_invite(nua_handle_t* nh, sip_t const* sip) {
+  if (draining) {
+    std::string retry = std::to_string(snapshot->settings.retry_after_seconds);
+    nua_respond(nh, 503, "Service Unavailable (Draining)", SIPTAG_RETRY_AFTER_STR(retry.c_str()), TAG_END());
+    return;
+  }
+  if (sip == nullptr || sip->sip_request == nullptr) {
+    nua_respond(nh, 400, "Bad Request", TAG_END());
+    return;
+  }
+  unsigned long max_forwards = sip->sip_max_forwards ? sip->sip_max_forwards->mf_count : 70;
+  if (max_forwards <= 1) {
+    nua_respond(nh, 483, "Too Many Hops", TAG_END());
+    return;
+  }
+
+  auto snap = snapshot;  // the call keeps this generation
+  InboundInvite invite = inbound_facts(sip);
+  const std::int64_t now = now_ms();
+  Decision decision = admit(*snap, invite, digest, now / 1000);
+
+  if (auto* challenge = std::get_if<Challenge>(&decision)) {
+    std::string headers;
+    for (auto& value : challenge_headers(*challenge, digest, now / 1000)) {
+      if (!headers.empty()) headers += "\r\n";
+      headers += "Proxy-Authenticate: " + value;
+    }
+    nua_respond(nh, SIP_407_PROXY_AUTH_REQUIRED, SIPTAG_HEADER_STR(headers.c_str()), TAG_END());
+    return;
+  }
+  if (auto* rejected = std::get_if<Rejected>(&decision)) {
+    spdlog::info("INVITE sip:{}@{} from {} rejected {} ({}{}{})", invite.request_user, invite.request_host,
+                 auth::to_string(invite.source), rejected->status, rejected->reason, rejected->detail.empty() ? "" : ": ",
+                 rejected->detail);
+    nua_respond(nh, rejected->status, rejected->phrase.c_str(), TAG_END());
+    return;
+  }
+
+  auto& admitted = std::get<Admitted>(decision);
+  auto owned = std::make_unique<Call>();
+  Call& call = *owned;
+  call.id = next_call_id++;
+  call.snapshot = snap;
+  call.in = Leg{&call, Side::inbound, nh, false, false, false, true, {}};
+  call.out = Leg{&call, Side::outbound, nullptr, false, false, false, false, {}};
+  nua_handle_bind(nh, &call.in);
+
+  auto& f = call.facts;
+  f.call_uuid = new_call_uuid();
+  f.postback_key = new_postback_key();
+  f.publisher_id = admitted.publisher_id;
+  f.campaign_id = admitted.campaign->id;
+  f.number = admitted.number->e164;
+  f.caller_number = sip->sip_from ? routing::sanitize_header_value(str(sip->sip_from->a_url->url_user)) : "";
+  for (const sip_unknown_t* u = sip->sip_unknown; u; u = u->un_next) {
+    if (u->un_name && strcasecmp(u->un_name, snap->settings.inbound_sub_id_header.c_str()) == 0) {
+      f.sub_id = routing::sanitize_header_value(str(u->un_value));
+      break;
+    }
+  }
+  Body offer = body_of(sip, "application/sdp");
+  call.sdp = std::move(offer.data);
+  call.content_type = std::move(offer.type);
+  call.max_forwards = std::to_string(max_forwards - 1);
+
+  auto& cdr = call.cdr;
+  cdr.uuid = f.call_uuid;
+  cdr.postback_key = f.postback_key;
+  cdr.publisher_id = f.publisher_id;
+  if (!f.sub_id.empty()) cdr.sub_id = f.sub_id;
+  cdr.caller = f.caller_number;
+  cdr.number = f.number;
+  cdr.campaign_id = f.campaign_id;
+  cdr.invite_at = now;
+
+  spdlog::info("call {} INVITE {} from publisher {} ({}) campaign {}", f.call_uuid, f.number, f.publisher_id,
+               auth::to_string(invite.source), f.campaign_id);
+  calls.emplace(call.id, std::move(owned));
+  start_buyer_leg(call);
+}
+
+// ------------------------------------------------------------------ buyer leg
+
+void SipServer::Impl::start_buyer_leg(Call& call) {
+  const routing::Snapshot& s = *call.snapshot;
+  const routing::Campaign* campaign = s.find_campaign(call.facts.campaign_id);
+  call.buyer = nullptr;
+  for (const auto& route : campaign->routes) {
+    const routing::Buyer* b = s.find_buyer(route.buyer_id);
+    if (b != nullptr && b->enabled) {
+      call.buyer = b;
+      break;
+    }
+  }
+  if (call.buyer == nullptr) {
+    spdlog::info("call {} has no eligible buyer", call.facts.call_uuid);
+    call.cdr.hangup_side = "gateway";
+    call.cdr.hangup_cause = "no_buyer";
+    respond_publisher(call, 480, "Temporarily Unavailable (No Buyer)");
+    return;
+  }
+  call.facts.buyer_id = call.buyer->id;
+  auto outbound = build_outbound_invite(s, *call.buyer, call.facts, config.gateway_host);
+  if (!outbound) {
+    spdlog::warn("call {}: {}", call.facts.call_uuid, outbound.error());
+    call.cdr.hangup_side = "gateway";
+    call.cdr.hangup_cause = "no_trunk";
+    respond_publisher(call, 480, "Temporarily Unavailable (No Route)");
+    return;
+  }
+  call.outbound = std::move(*outbound);
+  call.auth_answered = false;
+  db::CallAttemptRecord attempt;
+  attempt.attempt = static_cast<int>(call.cdr.attempts.size()) + 1;
+  attempt.buyer_id = call.buyer->id;
+  attempt.target = call.outbound.request_uri;
+  attempt.started_at = now_ms();
+  call.cdr.attempts.push_back(attempt);
+
+  call.out.nh = nua_handle(nua, &call.out, SIPTAG_TO_STR(call.outbound.to.c_str()),
+                           SIPTAG_FROM_STR(call.outbound.from.c_str()), TAG_END());
+  call.out.ever_created = true;
+  call.out.terminated = false;
+  nua_invite(call.out.nh, NUTAG_URL(call.outbound.request_uri.c_str()),
+             SIPTAG_MAX_FORWARDS_STR(call.max_forwards.c_str()), SIPTAG_HEADER_STR(call.outbound.extra_headers.c_str()),
+             TAG_IF(!call.sdp.empty(), SIPTAG_CONTENT_TYPE_STR(call.content_type.c_str())),
+             TAG_IF(!call.sdp.empty(), SIPTAG_PAYLOAD_STR(call.sdp.c_str())), TAG_END());
+  spdlog::info("call {} -> buyer {} at {}", call.facts.call_uuid, call.buyer->id, call.outbound.request_uri);
+
+  if (call.ring_timer == nullptr) call.ring_timer = su_timer_create(su_root_task(root), 0);
+  const auto* campaign_now = call.snapshot->find_campaign(call.facts.campaign_id);
+  su_timer_set_interval(call.ring_timer, on_ring_timeout, &call,
+                        static_cast<su_duration_t>(campaign_now->ring_timeout_seconds * 1000));
+}
+
+void SipServer::Impl::on_buyer_response(Call& call, int status, char const* phrase, sip_t const* sip) {
+  if (status < 200) {
+    if (status == 100 || call.publisher_final_sent) return;
+    Body body = body_of(sip, "application/sdp");
+    nua_respond(call.in.nh, status, phrase, TAG_IF(body.present(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
+                TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
+    return;
+  }
+  if ((status == 401 || status == 407) && call.outbound.credentials && !call.auth_answered && sip) {
+    const msg_auth_t* challenge = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+    const char* realm = challenge ? msg_params_find(challenge->au_params, "realm=") : nullptr;
+    if (realm != nullptr) {
+      call.auth_answered = true;  // once: a second challenge means the credentials are wrong
+      std::string quoted_realm = realm[0] == '"' ? realm : "\"" + std::string(realm) + "\"";
+      std::string auth = std::string(challenge->au_scheme) + ":" + quoted_realm + ":" +
+                         call.outbound.credentials->username + ":" + call.outbound.credentials->password;
+      nua_authenticate(call.out.nh, NUTAG_AUTH(auth.c_str()), TAG_END());
+      return;
+    }
+  }
+  if (status < 300) {
+    nua_ack(call.out.nh, TAG_END());
+    call.out.established = true;
+    if (call.ring_timer) su_timer_reset(call.ring_timer);
+    auto& attempt = call.cdr.attempts.back();
+    attempt.status = status;
+    attempt.reason = str(phrase);
+    attempt.answer_at = now_ms();
+    if (call.publisher_final_sent) {
+      // The publisher is gone (CANCEL or timeout raced the answer).
+      hang_up(call, call.out);
+      return;
+    }
+    call.answered = true;
+    call.cdr.buyer_id = call.buyer->id;
+    call.cdr.answer_at = attempt.answer_at;
+    call.cdr.final_status = status;
+    call.publisher_final_sent = true;
+    call.in.established = true;
+    Body body = body_of(sip, "application/sdp");
+    nua_respond(call.in.nh, status, phrase, TAG_IF(body.present(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
+                TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
+    spdlog::info("call {} answered by buyer {}", call.facts.call_uuid, call.buyer->id);
+    return;
+  }
+  // A final failure from the buyer. The INVITE transaction is over (nta
+  // ACKs non-2xx itself) but nua keeps the handle in case we authenticate,
+  // so the leg is released here rather than on a state event.
+  end_attempt(call, status, str(phrase));
+  if (call.ring_timer) su_timer_reset(call.ring_timer);
+  release_leg(call.out);
+  if (call.cancel_sent || call.publisher_final_sent) {  // our own CANCEL's 487, or already answered
+    maybe_finish(call);
+    return;
+  }
+  spdlog::info("call {} buyer {} answered {} {}", call.facts.call_uuid, call.buyer->id, status, str(phrase));
+  call.cdr.hangup_side = "buyer";
+  call.cdr.hangup_cause = "buyer_status";
+  // A challenge, a redirect or a 503 is meant for us, not for the publisher:
+  // relayed, it would read as our own challenge, a leak of the buyer's
+  // Contact, or our own overload. Those become 480; the attempt keeps the
+  // buyer's real status.
+  if ((status >= 300 && status < 400) || status == 401 || status == 407 || status == 503) {
+    respond_publisher(call, 480, "Temporarily Unavailable (Buyer Unavailable)");
+  } else {
+    respond_publisher(call, status, phrase ? phrase : "Buyer Failed");
+  }
+  maybe_finish(call);
+}
+
+void SipServer::Impl::release_leg(Leg& leg) {
+  leg.terminated = true;
+  for (auto pending : leg.pending) {
+    nua_saved_event_t saved[1] = {pending};
+    nua_destroy_event(saved);
+  }
+  leg.pending.clear();
+  if (leg.nh) {
+    nua_handle_bind(leg.nh, nullptr);
+    nua_handle_destroy(leg.nh);
+    leg.nh = nullptr;
+  }
+}
+
+void SipServer::Impl::end_attempt(Call& call, std::optional<int> status, const std::string& reason) {
+  if (call.cdr.attempts.empty()) return;
+  auto& attempt = call.cdr.attempts.back();
+  if (attempt.ended_at) return;
+  if (status && !attempt.status) attempt.status = *status;
+  if (attempt.reason.empty()) attempt.reason = reason;
+  attempt.ended_at = now_ms();
+}
+
+void SipServer::Impl::respond_publisher(Call& call, int status, const char* phrase) {
+  if (call.publisher_final_sent) return;
+  call.publisher_final_sent = true;
+  call.cdr.final_status = status;
+  if (call.in.nh && !call.in.terminated) nua_respond(call.in.nh, status, phrase, TAG_END());
+}
+
+void SipServer::Impl::on_ring_timeout(Impl* self, su_timer_t*, Call* call) {
+  if (call->answered || call->publisher_final_sent) return;
+  spdlog::info("call {} ring timeout at buyer {}", call->facts.call_uuid, call->buyer ? call->buyer->id : "-");
+  call->cdr.hangup_side = "gateway";
+  call->cdr.hangup_cause = "ring_timeout";
+  self->end_attempt(*call, std::nullopt, "ring timeout");
+  self->hang_up(*call, call->out);
+  self->respond_publisher(*call, 480, "Temporarily Unavailable (Ring Timeout)");
+}
+
+// Ends one leg in whatever way its state needs.
+void SipServer::Impl::hang_up(Call& call, Leg& leg) {
+  if (leg.nh == nullptr || leg.terminated || leg.bye_sent) return;
+  if (leg.established) {
+    leg.bye_sent = true;
+    nua_bye(leg.nh, TAG_END());
+  } else if (leg.side == Side::outbound) {
+    if (!call.cancel_sent) {
+      call.cancel_sent = true;
+      nua_cancel(leg.nh, TAG_END());
+    }
+  } else {
+    respond_publisher(call, 480, "Temporarily Unavailable");
+  }
+}
+
+void SipServer::Impl::on_leg_terminated(Leg& leg) {
+  Call& call = *leg.call;
+  release_leg(leg);
+  if (leg.side == Side::outbound) end_attempt(call, std::nullopt, "terminated");
+  // A leg that vanished (timeout, transport error) takes the other with it.
+  if (call.cdr.hangup_side.empty()) {
+    call.cdr.hangup_side = leg.side == Side::inbound ? "publisher" : "buyer";
+    call.cdr.hangup_cause = "terminated";
+  }
+  Leg& peer = other(leg);
+  if (leg.side == Side::outbound && !call.publisher_final_sent) {
+    respond_publisher(call, 480, "Temporarily Unavailable (Buyer Leg Failed)");
+  } else {
+    hang_up(call, peer);
+  }
+  maybe_finish(call);
+}
+
+void SipServer::Impl::maybe_finish(Call& call) {
+  bool in_done = call.in.terminated || call.in.nh == nullptr;
+  bool out_done = !call.out.ever_created || call.out.terminated || call.out.nh == nullptr;
+  if (!in_done || !out_done) return;
+  if (call.ring_timer) {
+    su_timer_destroy(call.ring_timer);
+    call.ring_timer = nullptr;
+  }
+  call.cdr.end_at = now_ms();
+  if (call.cdr.final_status == 0) call.cdr.final_status = call.answered ? 200 : 500;
+  spdlog::info("call {} ended: status {}, hangup {} ({})", call.facts.call_uuid, call.cdr.final_status,
+               call.cdr.hangup_side, call.cdr.hangup_cause);
+  if (cdr_sink) cdr_sink(std::move(call.cdr));
+  calls.erase(call.id);
+  maybe_shut_down();
+}
+
+// ------------------------------------------------------------------ in-dialog
+
+void SipServer::Impl::on_reinvite(Leg& from, sip_t const* sip) {
+  Call& call = *from.call;
+  Leg& to = other(from);
+  if (!call.answered || to.nh == nullptr || to.terminated || call.reinvite_from != nullptr) {
+    nua_respond(from.nh, 491, "Request Pending", TAG_END());
+    return;
+  }
+  call.reinvite_from = &from;
+  Body body = body_of(sip, "application/sdp");
+  nua_invite(to.nh, TAG_IF(body.present(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())), TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())),
+             TAG_END());
+}
+
+void SipServer::Impl::on_reinvite_response(Leg& to, int status, char const* phrase, sip_t const* sip) {
+  Call& call = *to.call;
+  if (status < 200 || call.reinvite_from == nullptr) return;
+  if (status < 300) nua_ack(to.nh, TAG_END());
+  Leg* from = call.reinvite_from;
+  call.reinvite_from = nullptr;
+  if (from->nh == nullptr || from->terminated) return;
+  Body body = body_of(sip, "application/sdp");
+  nua_respond(from->nh, status, phrase, TAG_IF(body.present(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
+              TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
+}
+
+void SipServer::Impl::on_in_dialog_request(Leg& from, nua_event_t event, sip_t const* sip) {
+  Leg& to = other(from);
+  if (to.nh == nullptr || to.terminated) {
+    nua_respond(from.nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
+    return;
+  }
+  nua_saved_event_t saved[1];
+  nua_save_event(nua, saved);
+  from.pending.push_back(saved[0]);
+  Body body = body_of(sip, "");
+  if (event == nua_i_info) {
+    nua_info(to.nh, TAG_IF(body.present() && !body.type.empty(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
+             TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
+  } else {
+    nua_update(to.nh, TAG_IF(body.present() && !body.type.empty(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
+               TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
+  }
+}
+
+void SipServer::Impl::on_in_dialog_response(Leg& to, int status, char const* phrase, sip_t const* sip) {
+  if (status < 200) return;
+  Leg& from = other(to);
+  if (from.pending.empty() || from.nh == nullptr) return;
+  nua_saved_event_t saved[1] = {from.pending.front()};
+  from.pending.pop_front();
+  Body body = body_of(sip, "");
+  nua_respond(from.nh, status, phrase, NUTAG_WITH_SAVED(saved), TAG_IF(body.present() && !body.type.empty(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
+              TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
+  nua_destroy_event(saved);
+}
+
+// ------------------------------------------------------------------ drain
+
+void SipServer::Impl::begin_drain(std::chrono::milliseconds timeout) {
+  if (draining) return;
+  draining = true;
+  spdlog::info("draining: {} call(s) in progress, {} ms to finish", calls.size(), timeout.count());
+  drain_timer = su_timer_create(su_root_task(root), 0);
+  su_timer_set_interval(drain_timer, on_drain_timeout, nullptr, static_cast<su_duration_t>(timeout.count()));
+  maybe_shut_down();
+}
+
+void SipServer::Impl::on_drain_timeout(Impl* self, su_timer_t*, Call*) {
+  spdlog::info("drain timeout: hanging up {} call(s)", self->calls.size());
+  std::vector<Call*> remaining;
+  for (auto& [id, call] : self->calls) remaining.push_back(call.get());
+  for (Call* call : remaining) {
+    if (call->cdr.hangup_side.empty()) {
+      call->cdr.hangup_side = "gateway";
+      call->cdr.hangup_cause = "drain";
+    }
+    self->hang_up(*call, call->out);
+    self->hang_up(*call, call->in);
+  }
+}
+
+void SipServer::Impl::maybe_shut_down() {
+  if (!draining || shutting_down || !calls.empty()) return;
+  shutting_down = true;
+  nua_shutdown(nua);
+}
+
+// ------------------------------------------------------------------ public
+
+SipServer::SipServer(SipServerConfig config, std::shared_ptr<const routing::Snapshot> snapshot, CdrSink cdr_sink)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->config = std::move(config);
+  impl_->snapshot = std::move(snapshot);
+  impl_->cdr_sink = std::move(cdr_sink);
+}
+
+SipServer::~SipServer() { join(); }
+
+std::expected<void, std::string> SipServer::start() {
+  std::promise<std::expected<void, std::string>> started;
+  auto result = started.get_future();
+  thread_ = std::thread([this, &started] { impl_->run(started); });
+  auto r = result.get();
+  if (!r) join();
+  return r;
+}
+
+void SipServer::update_snapshot(std::shared_ptr<const routing::Snapshot> snapshot) {
+  impl_->inbox.post([impl = impl_.get(), snapshot = std::move(snapshot)]() mutable { impl->snapshot = std::move(snapshot); });
+}
+
+void SipServer::drain(std::chrono::milliseconds timeout, std::function<void()> on_stopped) {
+  impl_->inbox.post([impl = impl_.get(), timeout, on_stopped = std::move(on_stopped)]() mutable {
+    impl->on_stopped = std::move(on_stopped);
+    impl->begin_drain(timeout);
+  });
+}
+
+void SipServer::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace sipgw::gateway

@@ -1,0 +1,60 @@
+// The SIP side of sipgw: one thread that owns the su_root, the nua stack and
+// every call. Other threads talk to it only through its inbox (update the
+// snapshot, drain). Sofia types stay inside sip_server.cpp.
+#pragma once
+
+#include "db/cdr_writer.h"
+#include "gateway/inbox.h"
+#include "routing/provisioning.h"
+
+#include <chrono>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace sipgw::gateway {
+
+struct SipServerConfig {
+  // Sofia bind URLs, e.g. "sip:127.0.0.1:5060;transport=udp,tcp". Sofia's
+  // nua binds at most two (the second goes in through NUTAG_SIPS_URL).
+  std::vector<std::string> bind_urls;
+  // Host used in From and Contact toward buyers.
+  std::string gateway_host;
+};
+
+// Called on the SIP thread with each finished call; must not block (it
+// should hand the record to another thread).
+using CdrSink = std::function<void(db::CallRecord)>;
+
+class SipServer {
+ public:
+  SipServer(SipServerConfig config, std::shared_ptr<const routing::Snapshot> snapshot, CdrSink cdr_sink);
+  ~SipServer();
+  SipServer(const SipServer&) = delete;
+  SipServer& operator=(const SipServer&) = delete;
+
+  // Starts the SIP thread and waits until the sockets are bound.
+  std::expected<void, std::string> start();
+
+  // Any thread: new calls use the new snapshot; calls in progress keep theirs.
+  void update_snapshot(std::shared_ptr<const routing::Snapshot> snapshot);
+
+  // Any thread: refuse new INVITEs with 503, let calls end by themselves for
+  // up to `timeout`, then hang up what is left, shut the stack down and end
+  // the SIP thread. on_stopped runs on the SIP thread at the very end.
+  void drain(std::chrono::milliseconds timeout, std::function<void()> on_stopped);
+
+  // Waits for the SIP thread to end.
+  void join();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+  std::thread thread_;
+};
+
+}  // namespace sipgw::gateway

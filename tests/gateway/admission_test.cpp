@@ -1,0 +1,160 @@
+#include "gateway/admission.h"
+
+#include "auth/digest.h"
+
+#include <gtest/gtest.h>
+
+namespace sipgw::gateway {
+namespace {
+
+using routing::AuthMode;
+
+constexpr std::int64_t kNow = 1'800'000'000;
+
+class Admission : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    add_domain("ip.test", AuthMode::ip);
+    add_domain("digest.test", AuthMode::digest);
+    add_domain("mixed.test", AuthMode::digest_or_ip);
+    s.publishers["pub1"] = {"pub1", "", true, std::nullopt};
+    s.publishers["pub2"] = {"pub2", "", true, std::nullopt};
+    s.publishers["off"] = {"off", "", false, std::nullopt};
+    for (auto realm : {"digest.test", "mixed.test"}) {
+      routing::Credential c{"alice", realm, "pub1", auth::ha1(auth::DigestAlgorithm::md5, "alice", realm, "pw"),
+                            auth::ha1(auth::DigestAlgorithm::sha256, "alice", realm, "pw")};
+      s.credentials[routing::Snapshot::credential_key("alice", realm)] = c;
+    }
+    s.allowlist.insert(*auth::parse_cidr("192.0.2.0/24"), "pub1");
+    s.allowlist.insert(*auth::parse_cidr("198.51.100.7"), "off");
+    s.campaigns["c1"] = {"c1", "", 30, {}};
+    s.numbers["+18882223333"] = {"+18882223333", "c1", std::nullopt, true};
+    s.numbers["+18882224444"] = {"+18882224444", "c1", std::string("pub2"), true};
+    s.numbers["+18882225555"] = {"+18882225555", "c1", std::nullopt, false};
+  }
+  void add_domain(const std::string& name, AuthMode mode) {
+    s.domains[name] = {name, mode, name, {auth::DigestAlgorithm::md5, auth::DigestAlgorithm::sha256}};
+  }
+  InboundInvite invite(const std::string& host, const std::string& source, const std::string& user = "+18882223333") {
+    InboundInvite i;
+    i.request_host = host;
+    i.request_user = user;
+    i.request_uri = "sip:" + user + "@" + host;
+    i.source = *auth::parse_ip(source);
+    return i;
+  }
+  // A correct digest answer to a fresh challenge.
+  DigestCredentials answer(const InboundInvite& i, const std::string& realm, auth::DigestAlgorithm a,
+                           const std::string& password = "pw", const std::string& nc = "00000001",
+                           std::int64_t issued = kNow) {
+    DigestCredentials c{"alice", realm, digest.issuer.issue(realm, issued), i.request_uri, "",
+                        std::string(auth::to_string(a)), "auth", nc, "cn0nce"};
+    c.response = auth::digest_response(a, auth::ha1(a, "alice", realm, password),
+                                       {"INVITE", c.uri, c.nonce, c.nc, c.cnonce, c.qop});
+    return c;
+  }
+  Rejected rejected(const Decision& d) {
+    EXPECT_TRUE(std::holds_alternative<Rejected>(d));
+    return std::holds_alternative<Rejected>(d) ? std::get<Rejected>(d) : Rejected{0, "", ""};
+  }
+
+  routing::Snapshot s;
+  DigestState digest{auth::NonceIssuer::with_random_secret(), {}};
+};
+
+TEST_F(Admission, UnknownDomainIs404AndNeverRelayed) {
+  auto r = rejected(admit(s, invite("evil.example.com", "192.0.2.1"), digest, kNow));
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.reason, "unknown_domain");
+}
+
+TEST_F(Admission, IpDomainUsesTheLongestMatch) {
+  auto d = admit(s, invite("IP.TEST", "192.0.2.9"), digest, kNow);
+  ASSERT_TRUE(std::holds_alternative<Admitted>(d));
+  EXPECT_EQ(std::get<Admitted>(d).publisher_id, "pub1");
+  EXPECT_EQ(std::get<Admitted>(d).campaign->id, "c1");
+  EXPECT_EQ(rejected(admit(s, invite("ip.test", "203.0.113.1"), digest, kNow)).status, 403);
+}
+
+TEST_F(Admission, NumberRules) {
+  EXPECT_EQ(rejected(admit(s, invite("ip.test", "192.0.2.9", "18882223333"), digest, kNow)).status, 484);
+  EXPECT_EQ(rejected(admit(s, invite("ip.test", "192.0.2.9", "+18880000000"), digest, kNow)).status, 404);
+  EXPECT_EQ(rejected(admit(s, invite("ip.test", "192.0.2.9", "+18882225555"), digest, kNow)).reason, "number_disabled");
+  EXPECT_EQ(rejected(admit(s, invite("ip.test", "192.0.2.9", "+18882224444"), digest, kNow)).reason, "number_restricted");
+  EXPECT_EQ(rejected(admit(s, invite("ip.test", "198.51.100.7"), digest, kNow)).reason, "publisher_disabled");
+}
+
+TEST_F(Admission, DigestWithoutCredentialsIsChallengedInDomainOrder) {
+  auto d = admit(s, invite("digest.test", "192.0.2.9"), digest, kNow);
+  ASSERT_TRUE(std::holds_alternative<Challenge>(d));
+  auto headers = challenge_headers(std::get<Challenge>(d), digest, kNow);
+  ASSERT_EQ(headers.size(), 2u);
+  EXPECT_NE(headers[0].find("algorithm=MD5"), std::string::npos);
+  EXPECT_NE(headers[1].find("algorithm=SHA-256"), std::string::npos);
+  EXPECT_NE(headers[0].find("qop=\"auth\""), std::string::npos);
+  EXPECT_NE(headers[0].find("realm=\"digest.test\""), std::string::npos);
+  EXPECT_EQ(headers[0].find("stale"), std::string::npos);
+}
+
+TEST_F(Admission, ValidDigestPassesForBothAlgorithms) {
+  for (auto a : {auth::DigestAlgorithm::md5, auth::DigestAlgorithm::sha256}) {
+    auto i = invite("digest.test", "203.0.113.1");
+    i.credentials.push_back(answer(i, "digest.test", a));
+    auto d = admit(s, i, digest, kNow);
+    ASSERT_TRUE(std::holds_alternative<Admitted>(d)) << auth::to_string(a);
+    EXPECT_EQ(std::get<Admitted>(d).publisher_id, "pub1");
+  }
+}
+
+TEST_F(Admission, WrongPasswordUnknownUserAndWrongUriAre403) {
+  auto i = invite("digest.test", "203.0.113.1");
+  i.credentials.push_back(answer(i, "digest.test", auth::DigestAlgorithm::md5, "nope"));
+  EXPECT_EQ(rejected(admit(s, i, digest, kNow)).reason, "bad_credentials");
+
+  auto u = invite("digest.test", "203.0.113.1");
+  u.credentials.push_back(answer(u, "digest.test", auth::DigestAlgorithm::md5));
+  u.credentials[0].username = "mallory";
+  EXPECT_EQ(rejected(admit(s, u, digest, kNow)).status, 403);
+
+  auto w = invite("digest.test", "203.0.113.1");
+  w.credentials.push_back(answer(w, "digest.test", auth::DigestAlgorithm::md5));
+  w.request_uri = "sip:+18882224444@digest.test";  // answer computed for another URI
+  EXPECT_EQ(rejected(admit(s, w, digest, kNow)).status, 403);
+}
+
+TEST_F(Admission, ExpiredNonceIsChallengedAsStale) {
+  auto i = invite("digest.test", "203.0.113.1");
+  i.credentials.push_back(answer(i, "digest.test", auth::DigestAlgorithm::md5, "pw", "00000001", kNow - 3600));
+  auto d = admit(s, i, digest, kNow);
+  ASSERT_TRUE(std::holds_alternative<Challenge>(d));
+  EXPECT_TRUE(std::get<Challenge>(d).stale);
+  EXPECT_NE(challenge_headers(std::get<Challenge>(d), digest, kNow)[0].find("stale=true"), std::string::npos);
+}
+
+TEST_F(Admission, RepeatedNonceCountIsRefused) {
+  auto i = invite("digest.test", "203.0.113.1");
+  i.credentials.push_back(answer(i, "digest.test", auth::DigestAlgorithm::md5));
+  EXPECT_TRUE(std::holds_alternative<Admitted>(admit(s, i, digest, kNow)));
+  EXPECT_EQ(rejected(admit(s, i, digest, kNow)).reason, "nonce_replay");
+}
+
+TEST_F(Admission, Sha256OnlyDomainDoesNotAcceptMd5) {
+  s.domains["digest.test"].algorithms = {auth::DigestAlgorithm::sha256};
+  auto i = invite("digest.test", "203.0.113.1");
+  i.credentials.push_back(answer(i, "digest.test", auth::DigestAlgorithm::md5));
+  auto d = admit(s, i, digest, kNow);
+  ASSERT_TRUE(std::holds_alternative<Challenge>(d));
+  auto headers = challenge_headers(std::get<Challenge>(d), digest, kNow);
+  ASSERT_EQ(headers.size(), 1u);
+  EXPECT_NE(headers[0].find("SHA-256"), std::string::npos);
+}
+
+TEST_F(Admission, DigestOrIpSkipsTheChallengeForAllowlistedSources) {
+  EXPECT_TRUE(std::holds_alternative<Admitted>(admit(s, invite("mixed.test", "192.0.2.5"), digest, kNow)));
+  EXPECT_TRUE(std::holds_alternative<Challenge>(admit(s, invite("mixed.test", "203.0.113.5"), digest, kNow)));
+  // A digest-only domain ignores the allowlist.
+  EXPECT_TRUE(std::holds_alternative<Challenge>(admit(s, invite("digest.test", "192.0.2.5"), digest, kNow)));
+}
+
+}  // namespace
+}  // namespace sipgw::gateway

@@ -1,0 +1,312 @@
+// The call path end to end: the real sipgw on loopback, SIPp publishers and
+// buyers, a temporary database. Every test checks SIPp's exit code on both
+// sides (0 = every call went as its scenario says).
+#include "auth/digest.h"
+#include "harness.h"
+#include "buyer_scenario.h"
+#include "publisher_scenario.h"
+
+namespace sipgw::integration {
+namespace {
+
+class CallPath : public GatewayTest {
+ protected:
+  Process place(const PublisherPlan& plan, std::vector<std::string> extra = {}, const std::string& from_ip = "127.0.0.1") {
+    auto file = write_scenario("publisher-" + std::to_string(++scenarios_) + ".xml", publisher_xml(plan));
+    return publisher(file, extra, from_ip);
+  }
+  Process answering_buyer(const BuyerExpectations& e) {
+    auto file = write_scenario("buyer-" + std::to_string(++scenarios_) + ".xml", buyer_answer_xml(e));
+    return buyer(file);
+  }
+  std::vector<std::string> digest_uri(const PublisherPlan& plan) {
+    return {"-auth_uri", plan.number + "@" + plan.domain};  // SIPp prepends "sip:"
+  }
+  int scenarios_ = 0;
+};
+
+TEST_F(CallPath, IpAuthenticatedCallCompletesWithStandardHeadersAndCdr) {
+  provision_basic();
+  start_gateway();
+  auto b = answering_buyer({"pub1", std::string("sub-42"), "camp1"});
+  PublisherPlan plan;
+  plan.sub_id = "sub-42";
+  auto p = place(plan, {"-d", "100"});
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
+
+  auto rows = calls(1);
+  ASSERT_EQ(rows.size(), 1u);
+  auto call = ctl_json({"calls", "show", rows[0]["uuid"]});
+  EXPECT_EQ(call["publisher_id"], "pub1");
+  EXPECT_EQ(call["sub_id"], "sub-42");
+  EXPECT_EQ(call["number"], "+18882223333");
+  EXPECT_EQ(call["caller"], "+15551230000");
+  EXPECT_EQ(call["campaign_id"], "camp1");
+  EXPECT_EQ(call["buyer_id"], "buyer1");
+  EXPECT_EQ(call["final_status"], 200);
+  EXPECT_EQ(call["hangup_side"], "publisher");
+  EXPECT_FALSE(call["answer_at"].is_null());
+  EXPECT_EQ(call["postback_key"].get<std::string>().size(), 32u);
+  ASSERT_EQ(call["attempts"].size(), 1u);
+  EXPECT_EQ(call["attempts"][0]["status"], 200);
+  EXPECT_EQ(call["attempts"][0]["target"], "sip:agentqueue@127.0.0.1:" + std::to_string(buyer_port_));
+  // The exact UUID and key the buyer received are the CDR's.
+  auto buyer_messages = gateway_.log();
+  EXPECT_NE(buyer_messages.find(call["uuid"].get<std::string>()), std::string::npos);
+}
+
+TEST_F(CallPath, DigestAuthenticatedCallCompletes) {
+  provision_basic();
+  start_gateway();
+  auto b = answering_buyer({"pub1", std::string("sub-7"), "camp1"});
+  PublisherPlan plan;
+  plan.domain = "digest.test";
+  plan.digest_password = "alice-secret";
+  plan.sub_id = "sub-7";
+  auto p = place(plan, [&] {
+    auto a = digest_uri(plan);
+    a.insert(a.end(), {"-d", "100"});
+    return a;
+  }());
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
+  EXPECT_EQ(calls(1)[0]["final_status"], 200);
+  // Neither the password nor its HA1 reaches the log.
+  auto log = gateway_.log();
+  EXPECT_EQ(log.find("alice-secret"), std::string::npos);
+  EXPECT_EQ(log.find(auth::ha1(auth::DigestAlgorithm::md5, "alice", "digest.test", "alice-secret")), std::string::npos);
+}
+
+TEST_F(CallPath, DigestOrIpLetsAnAllowlistedSourceInWithoutChallenge) {
+  provision_basic();
+  start_gateway();
+  auto b = answering_buyer({"pub1", std::string("s"), "camp1"});
+  PublisherPlan plan;
+  plan.domain = "mixed.test";
+  plan.sub_id = "s";
+  auto p = place(plan, {"-d", "50"});
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
+}
+
+TEST_F(CallPath, RejectionsCarryTheirStatus) {
+  provision_basic();
+  start_gateway();
+  struct Case {
+    std::string name;
+    PublisherPlan plan;
+    std::string from_ip = "127.0.0.1";
+  };
+  std::vector<Case> cases;
+  {
+    Case c{"403 source not allowlisted", {}, "127.0.0.2"};
+    c.plan.expect = 403;
+    cases.push_back(c);
+  }
+  {
+    Case c{"403 wrong password", {}};
+    c.plan.domain = "digest.test";
+    c.plan.digest_password = "wrong";
+    c.plan.expect = 403;
+    cases.push_back(c);
+  }
+  {
+    Case c{"404 unknown domain", {}};
+    c.plan.domain = "elsewhere.example.com";
+    c.plan.expect = 404;
+    cases.push_back(c);
+  }
+  {
+    Case c{"484 not E.164", {}};
+    c.plan.number = "18882223333";
+    c.plan.expect = 484;
+    cases.push_back(c);
+  }
+  {
+    Case c{"404 unknown number", {}};
+    c.plan.number = "+18880000000";
+    c.plan.expect = 404;
+    cases.push_back(c);
+  }
+  {
+    Case c{"404 disabled number", {}};
+    c.plan.number = "+18882229999";
+    c.plan.expect = 404;
+    cases.push_back(c);
+  }
+  for (auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto p = place(c.plan, c.plan.digest_password ? digest_uri(c.plan) : std::vector<std::string>{}, c.from_ip);
+    EXPECT_EQ(p.wait(), 0) << c.name;
+  }
+  // Nothing was relayed: no CDR, and the gateway never sent an INVITE out.
+  EXPECT_TRUE(ctl_json({"calls", "list"}).empty());
+  EXPECT_EQ(gateway_.log().find(" -> buyer "), std::string::npos);
+}
+
+TEST_F(CallPath, CancelWhileRingingCancelsTheBuyerLeg) {
+  provision_basic();
+  start_gateway();
+  auto b = buyer("buyer_ring.xml");
+  PublisherPlan plan;
+  plan.cancel_after_ringing = true;
+  auto p = place(plan);
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
+  auto rows = calls(1);
+  EXPECT_EQ(rows[0]["final_status"], 487);
+  EXPECT_EQ(rows[0]["hangup_side"], "publisher");
+  EXPECT_EQ(rows[0]["hangup_cause"], "CANCEL");
+}
+
+TEST_F(CallPath, ByeFromTheBuyerReachesThePublisher) {
+  provision_basic();
+  start_gateway();
+  auto b = buyer("buyer_hangs_up.xml");
+  PublisherPlan plan;
+  plan.buyer_hangs_up = true;
+  auto p = place(plan);
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
+  auto rows = calls(1);
+  EXPECT_EQ(rows[0]["hangup_side"], "buyer");
+  EXPECT_EQ(rows[0]["final_status"], 200);
+}
+
+TEST_F(CallPath, BuyerChallengeIsAnsweredWithConfiguredCredentials) {
+  provision_basic();
+  db::BuyerChanges change;
+  change.auth_user = "gw-user";
+  change.auth_password = "gw-pass";
+  ok(admin().update_buyer("buyer1", change));
+  start_gateway();
+  auto b = buyer("buyer_challenges.xml", {"-key", "auth_user", "gw-user", "-key", "auth_password", "gw-pass"});
+  PublisherPlan plan;
+  auto p = place(plan, {"-d", "50"});
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
+  EXPECT_NE(slurp(dir_.file("buyer_messages.log")).find("username=\"gw-user\""), std::string::npos);
+  EXPECT_EQ(gateway_.log().find("gw-pass"), std::string::npos);
+}
+
+TEST_F(CallPath, BuyerChallengeWithoutCredentialsFailsTheCall) {
+  provision_basic();
+  start_gateway();
+  // No credentials configured: none are derived from the target URI (whose
+  // user part is "agentqueue"), no Authorization is ever sent, and the
+  // publisher hears 480 rather than a challenge that is not theirs.
+  auto b = buyer("buyer_challenges.xml", {"-key", "auth_user", "agentqueue", "-key", "auth_password", "x"});
+  PublisherPlan plan;
+  plan.expect = 480;
+  auto p = place(plan);
+  EXPECT_EQ(p.wait(), 0);
+  b.kill_now();
+  auto rows = calls(1);
+  EXPECT_EQ(rows[0]["final_status"], 480);
+  auto call = ctl_json({"calls", "show", rows[0]["uuid"]});
+  EXPECT_EQ(call["attempts"][0]["status"], 401);
+  EXPECT_EQ(slurp(dir_.file("buyer_messages.log")).find("Authorization:"), std::string::npos);
+}
+
+TEST_F(CallPath, RingTimeoutGives480) {
+  provision_basic(/*ring_timeout=*/1);
+  start_gateway();
+  auto b = buyer("buyer_ring.xml");
+  PublisherPlan plan;
+  plan.expect = 480;
+  auto p = place(plan);
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
+  auto rows = calls(1);
+  EXPECT_EQ(rows[0]["final_status"], 480);
+  EXPECT_EQ(rows[0]["hangup_cause"], "ring_timeout");
+}
+
+TEST_F(CallPath, AllowlistRemovedWhileRunningRefusesTheNextCall) {
+  provision_basic();
+  start_gateway();
+  {
+    auto b = answering_buyer({"pub1", std::string("x"), "camp1"});
+    PublisherPlan plan;
+    plan.sub_id = "x";
+    auto p = place(plan, {"-d", "10"});
+    EXPECT_EQ(p.wait(), 0);
+    EXPECT_EQ(b.wait(), 0);
+  }
+  ASSERT_EQ(ctl({"allowlist", "remove", "127.0.0.1/32"}), 0);
+  ASSERT_TRUE(eventually([&] { return gateway_.log().find("provisioning generation 2 loaded") != std::string::npos; }));
+  PublisherPlan plan;
+  plan.expect = 403;
+  auto p = place(plan);
+  EXPECT_EQ(p.wait(), 0);
+}
+
+TEST_F(CallPath, OptionsToOurDomainIsAnswered) {
+  provision_basic();
+  start_gateway();
+  auto file = write_scenario("options.xml", R"(<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="options">
+<send><![CDATA[
+OPTIONS sip:ip.test SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:probe@[local_ip]>;tag=[call_number]
+To: <sip:ip.test>
+Call-ID: [call_id]
+CSeq: 1 OPTIONS
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+<recv response="200"/>
+</scenario>
+)");
+  auto p = publisher(file, {});
+  EXPECT_EQ(p.wait(), 0);
+}
+
+TEST_F(CallPath, SigtermDrainsACallInProgressThenExitsZero) {
+  provision_basic();
+  start_gateway({"--drain-timeout", "20"});
+  auto b = answering_buyer({"pub1", std::string("d"), "camp1"});
+  PublisherPlan plan;
+  plan.sub_id = "d";
+  auto p = place(plan, {"-d", "1500"});
+  ASSERT_TRUE(eventually([&] { return gateway_.log().find("answered by buyer") != std::string::npos; }));
+  gateway_.signal(SIGTERM);
+  ASSERT_TRUE(eventually([&] { return gateway_.log().find("draining") != std::string::npos; }));
+  // A new call while draining is turned away with 503 and Retry-After.
+  publisher_port_ = free_port();
+  PublisherPlan late;
+  late.expect = 503;
+  late.expect_retry_after = true;
+  auto refused = place(late);
+  EXPECT_EQ(refused.wait(), 0);
+  // The call in progress ends normally; then sipgw exits 0 with its CDR written.
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
+  EXPECT_EQ(gateway_.wait(), 0);
+  auto rows = ctl_json({"calls", "list"});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["final_status"], 200);
+}
+
+TEST_F(CallPath, SigtermHangsUpWhatOutlivesTheDrainTimeout) {
+  provision_basic();
+  start_gateway({"--drain-timeout", "1"});
+  auto b = answering_buyer({"pub1", std::string("d"), "camp1"});
+  PublisherPlan plan;
+  plan.sub_id = "d";
+  plan.buyer_hangs_up = true;  // the publisher waits for a BYE, which sipgw sends at the drain timeout
+  auto p = place(plan);
+  ASSERT_TRUE(eventually([&] { return gateway_.log().find("answered by buyer") != std::string::npos; }));
+  gateway_.signal(SIGTERM);
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
+  EXPECT_EQ(gateway_.wait(), 0);
+  auto rows = ctl_json({"calls", "list"});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["hangup_cause"], "drain");
+}
+
+}  // namespace
+}  // namespace sipgw::integration

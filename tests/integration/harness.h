@@ -1,0 +1,269 @@
+// Integration harness: the real sipgw daemon and SIPp peers as child
+// processes on loopback, each test on its own free ports and database.
+#pragma once
+
+#include "db/admin.h"
+#include "db/schema.h"
+#include "db/sqlite.h"
+
+#include "../db/temp_db.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sstream>
+#include <string>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+extern char** environ;
+
+namespace sipgw::integration {
+
+using namespace std::chrono_literals;
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A port free for both UDP and TCP on 127.0.0.1 right now.
+inline int free_port() {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(u, reinterpret_cast<sockaddr*>(&a), &len);
+    int port = ntohs(a.sin_port);
+    int t = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    bool ok = bind(t, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(t);
+    close(u);
+    if (ok && port > 1024) return port;
+  }
+  return 0;
+}
+
+class Process {
+ public:
+  Process() = default;
+  Process(std::vector<std::string> argv, const std::string& log_path) : log_(log_path) {
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    if (posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  Process(Process&& o) noexcept : pid_(std::exchange(o.pid_, -1)), log_(std::move(o.log_)), status_(o.status_) {}
+  Process& operator=(Process&& o) noexcept {
+    kill_now();
+    pid_ = std::exchange(o.pid_, -1);
+    log_ = std::move(o.log_);
+    status_ = o.status_;
+    return *this;
+  }
+  ~Process() { kill_now(); }
+
+  bool running() {
+    if (pid_ <= 0) return false;
+    int st = 0;
+    if (waitpid(pid_, &st, WNOHANG) == pid_) {
+      status_ = st;
+      pid_ = -1;
+      return false;
+    }
+    return true;
+  }
+  // Exit code, or -1 if it did not exit before the deadline (then killed).
+  int wait(std::chrono::milliseconds limit = 30s) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (running()) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        kill_now();
+        return -1;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
+  }
+  void signal(int sig) {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+  void kill_now() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+  std::string log() const { return slurp(log_); }
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_;
+  int status_ = 0;
+};
+
+// Waits for a condition with a generous deadline; says nothing about speed.
+template <class F>
+bool eventually(F condition, std::chrono::milliseconds limit = 15s) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return condition();
+}
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto c = db::Connection::open(db_path_, db::Connection::Mode::read_write_create);
+    ASSERT_TRUE(c);
+    db_ = std::move(*c);
+    ASSERT_TRUE(db::migrate(db_));
+    sip_port_ = free_port();
+    buyer_port_ = free_port();
+    publisher_port_ = free_port();
+  }
+  void TearDown() override {
+    if (HasFailure()) {
+      std::cerr << "---- sipgw log ----\n" << gateway_.log() << "\n";
+      for (auto& [name, path] : logs_) {
+        std::cerr << "---- " << name << " ----\n" << slurp(path) << "\n";
+        std::cerr << "---- " << name << " errors ----\n" << slurp(dir_.file(name + "_errors.log")) << "\n";
+      }
+    }
+  }
+
+  db::Admin admin() { return db::Admin(db_); }
+  void ok(const db::AdminResult<void>& r) { ASSERT_TRUE(r) << r.error().message; }
+
+  // Domains, a publisher allowed from 127.0.0.1 and with a digest
+  // credential, a campaign with one number routed to one buyer.
+  void provision_basic(std::int64_t ring_timeout = 30) {
+    auto a = admin();
+    ok(a.add_domain("ip.test", "ip", std::nullopt, std::nullopt));
+    ok(a.add_domain("digest.test", "digest", std::nullopt, std::nullopt));
+    ok(a.add_domain("mixed.test", "digest-or-ip", std::nullopt, std::nullopt));
+    ok(a.add_publisher("pub1", "Publisher", std::nullopt));
+    ok(a.add_credential("alice", "pub1", std::string("digest.test"), "alice-secret"));
+    ok(a.add_credential("alice", "pub1", std::string("mixed.test"), "alice-secret"));
+    ASSERT_TRUE(a.add_allowlist("127.0.0.1/32", "pub1", ""));
+    ok(a.add_campaign("camp1", "", ring_timeout));
+    ok(a.add_number("+18882223333", "camp1", std::nullopt));
+    ok(a.add_number("+18882229999", "camp1", std::nullopt));
+    ok(a.set_number_enabled("+18882229999", false));
+    db::BuyerChanges b;
+    b.target = "sip:agentqueue@127.0.0.1:" + std::to_string(buyer_port_);
+    b.headers = std::vector<std::string>{"X-Campaign-ID: [campaign_id]"};
+    ok(a.add_buyer("buyer1", b));
+    ok(a.add_route("camp1", "buyer1", 0, 1));
+  }
+
+  void start_gateway(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {SIPGW_PATH, "--db", db_path_, "--listen", "udp:127.0.0.1:" + std::to_string(sip_port_),
+                                     "--listen", "tcp:127.0.0.1:" + std::to_string(sip_port_), "--log-level", "debug",
+                                     "--poll-interval-ms", "100"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    gateway_ = Process(argv, dir_.file("sipgw.log"));
+    ASSERT_TRUE(eventually([&] { return gateway_.log().find("listening on") != std::string::npos || !gateway_.running(); }));
+    ASSERT_TRUE(gateway_.running()) << gateway_.log();
+  }
+
+  std::string scenario(const std::string& name) { return std::string(SCENARIO_DIR) + "/" + name; }
+
+  // Writes a scenario generated by the test (for status codes, which SIPp
+  // cannot take from -key).
+  std::string write_scenario(const std::string& name, const std::string& xml) {
+    auto path = dir_.file(name);
+    std::ofstream(path) << xml;
+    return path;
+  }
+
+  Process sipp(const std::string& name, std::vector<std::string> args, const std::string& local_ip = "127.0.0.1") {
+    std::vector<std::string> argv = {"sipp", "-i", local_ip, "-nostdin", "-trace_err", "-trace_msg", "-timeout", "30",
+                                     "-timeout_error", "-message_file", dir_.file(name + "_messages.log"),
+                                     "-error_file", dir_.file(name + "_errors.log")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto log = dir_.file(name + ".log");
+    logs_.emplace_back(name, log);
+    return Process(argv, log);
+  }
+
+  Process buyer(const std::string& file, std::vector<std::string> keys = {}, int port = 0) {
+    std::vector<std::string> args = {"-sf", file.find('/') == std::string::npos ? scenario(file) : file, "-p",
+                                     std::to_string(port ? port : buyer_port_), "-m", "1"};
+    args.insert(args.end(), keys.begin(), keys.end());
+    auto p = sipp("buyer", args);
+    std::this_thread::sleep_for(200ms);  // let it bind before the call arrives
+    return p;
+  }
+
+  Process publisher(const std::string& file, std::vector<std::string> keys, const std::string& from_ip = "127.0.0.1") {
+    std::vector<std::string> args = {"127.0.0.1:" + std::to_string(sip_port_),
+                                     "-sf", file.find('/') == std::string::npos ? scenario(file) : file,
+                                     "-p", std::to_string(publisher_port_), "-m", "1"};
+    args.insert(args.end(), keys.begin(), keys.end());
+    return sipp("publisher", args, from_ip);
+  }
+
+  nlohmann::json ctl_json(std::vector<std::string> args) {
+    std::string cmd = std::string(SIPGWCTL_PATH) + " --db " + db_path_ + " --json";
+    for (auto& a : args) cmd += " '" + a + "'";
+    cmd += " > " + dir_.file("ctl.out") + " 2>&1";
+    int rc = std::system(cmd.c_str());
+    auto out = slurp(dir_.file("ctl.out"));
+    EXPECT_EQ(rc, 0) << out;
+    return nlohmann::json::parse(out, nullptr, false);
+  }
+
+  int ctl(std::vector<std::string> args) {
+    std::string cmd = std::string(SIPGWCTL_PATH) + " --db " + db_path_;
+    for (auto& a : args) cmd += " '" + a + "'";
+    cmd += " >> " + dir_.file("ctl.log") + " 2>&1";
+    int rc = std::system(cmd.c_str());
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  }
+
+  // Waits for n CDRs and returns them, newest first.
+  nlohmann::json calls(std::size_t n) {
+    nlohmann::json rows;
+    eventually([&] {
+      rows = ctl_json({"calls", "list"});
+      return rows.is_array() && rows.size() >= n;
+    });
+    return rows;
+  }
+
+  test_support::TempDir dir_;
+  std::string db_path_ = dir_.file("gw.db");
+  db::Connection db_;
+  int sip_port_ = 0, buyer_port_ = 0, publisher_port_ = 0;
+  Process gateway_;
+  std::vector<std::pair<std::string, std::string>> logs_;
+};
+
+}  // namespace sipgw::integration
