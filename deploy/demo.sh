@@ -9,9 +9,6 @@ mkdir -p demo
 bash deploy/provision-demo.sh demo/sipgw.db
 echo
 echo "Demo database: demo/sipgw.db (inspect it with: build/db/sipgwctl --db demo/sipgw.db buyer list)"
-if [ ! -x build/gateway/sipgw ]; then
-  echo "The sipgw daemon is not built yet (it arrives with the call-path issue): provisioning only, no calls served."
-  exit 0
-fi
-exec build/gateway/sipgw --db demo/sipgw.db --listen udp:127.0.0.1:5060 --listen tcp:127.0.0.1:5060 \
-  --metrics 127.0.0.1:9090
+echo "Starting sipgw on udp+tcp 127.0.0.1:5060 (Ctrl-C drains and stops it). Place a demo call from another shell:"
+echo "  sipp -sn uas -p 5070 -m 1 -bg && sipp -sn uac -s +18882223333 127.0.0.1:5060 -m 1"
+exec build/gateway/sipgw --db demo/sipgw.db --listen udp:127.0.0.1:5060 --listen tcp:127.0.0.1:5060

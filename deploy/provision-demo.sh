@@ -11,6 +11,9 @@ rm -f "$db" "$db-wal" "$db-shm"
 "$ctl" init
 "$ctl" domain add sip.demo.test --auth digest
 "$ctl" domain add ip.demo.test --auth ip
+# SIPp's built-in uac scenario dials sip:NUMBER@127.0.0.1:5060, so the demo
+# also treats the loopback address as an IP-authenticated domain.
+"$ctl" domain add 127.0.0.1 --auth ip
 "$ctl" publisher add demo-publisher --name "Demo publisher"
 # Demo only: a fixed password, given on stdin as every password is.
 echo "demo-password" | "$ctl" credential add demo --publisher demo-publisher --realm sip.demo.test

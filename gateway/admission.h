@@ -53,7 +53,10 @@ struct Challenge {
 
 struct Rejected {
   int status;
-  std::string phrase;  // reason phrase sent to the publisher
+  // Reason phrase sent to the publisher. A string literal: Sofia's
+  // nua_respond keeps the pointer (it copies tags, not the phrase) and sends
+  // the response later, after the caller's strings are gone.
+  const char* phrase;
   std::string reason;  // bounded label for logs and metrics
   std::string detail{};  // free text for the log only
 };

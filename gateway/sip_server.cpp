@@ -78,6 +78,14 @@ Body body_of(sip_t const* sip, const char* default_type) {
   return b;
 }
 
+// nua_respond keeps the phrase pointer and sends later (it copies tags, not
+// the phrase), so a relayed status gets Sofia's static phrase, never the
+// peer's text, whose buffer is reused once the callback returns.
+const char* static_phrase(int status) {
+  const char* phrase = sip_status_phrase(status);
+  return phrase ? phrase : "Unknown Status";
+}
+
 int callstate_of(tagi_t tags[]) {
   int state = nua_callstate_init;
   tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
@@ -161,9 +169,9 @@ struct SipServer::Impl {
   void start_buyer_leg(Call& call);
   void on_buyer_response(Call& call, int status, char const* phrase, sip_t const* sip);
   void on_reinvite(Leg& from, sip_t const* sip);
-  void on_reinvite_response(Leg& to, int status, char const* phrase, sip_t const* sip);
+  void on_reinvite_response(Leg& to, int status, sip_t const* sip);
   void on_in_dialog_request(Leg& from, nua_event_t event, sip_t const* sip);
-  void on_in_dialog_response(Leg& to, int status, char const* phrase, sip_t const* sip);
+  void on_in_dialog_response(Leg& to, int status, sip_t const* sip);
   void on_leg_terminated(Leg& leg);
   void release_leg(Leg& leg);  // forget and destroy the leg's handle
   void hang_up(Call& call, Leg& leg);
@@ -255,7 +263,7 @@ void SipServer::Impl::dispatch(nua_event_t event, int status, char const* phrase
       if (leg->side == Side::outbound && !call.answered && !leg->established) {
         on_buyer_response(call, status, phrase, sip);
       } else {
-        on_reinvite_response(*leg, status, phrase, sip);
+        on_reinvite_response(*leg, status, sip);
       }
       return;
     case nua_i_invite: on_reinvite(*leg, sip); return;
@@ -282,7 +290,7 @@ void SipServer::Impl::dispatch(nua_event_t event, int status, char const* phrase
     case nua_i_info:
     case nua_i_update: on_in_dialog_request(*leg, event, sip); return;
     case nua_r_info:
-    case nua_r_update: on_in_dialog_response(*leg, status, phrase, sip); return;
+    case nua_r_update: on_in_dialog_response(*leg, status, sip); return;
     case nua_i_state:
       if (callstate_of(tags) == nua_callstate_terminated) on_leg_terminated(*leg);
       return;
@@ -376,7 +384,7 @@ void SipServer::Impl::on_new_invite(nua_handle_t* nh, sip_t const* sip) {
     spdlog::info("INVITE sip:{}@{} from {} rejected {} ({}{}{})", invite.request_user, invite.request_host,
                  auth::to_string(invite.source), rejected->status, rejected->reason, rejected->detail.empty() ? "" : ": ",
                  rejected->detail);
-    nua_respond(nh, rejected->status, rejected->phrase.c_str(), TAG_END());
+    nua_respond(nh, rejected->status, rejected->phrase, TAG_END());
     return;
   }
 
@@ -481,7 +489,7 @@ void SipServer::Impl::on_buyer_response(Call& call, int status, char const* phra
   if (status < 200) {
     if (status == 100 || call.publisher_final_sent) return;
     Body body = body_of(sip, "application/sdp");
-    nua_respond(call.in.nh, status, phrase, TAG_IF(body.present(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
+    nua_respond(call.in.nh, status, static_phrase(status), TAG_IF(body.present(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
                 TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
     return;
   }
@@ -517,7 +525,7 @@ void SipServer::Impl::on_buyer_response(Call& call, int status, char const* phra
     call.publisher_final_sent = true;
     call.in.established = true;
     Body body = body_of(sip, "application/sdp");
-    nua_respond(call.in.nh, status, phrase, TAG_IF(body.present(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
+    nua_respond(call.in.nh, status, static_phrase(status), TAG_IF(body.present(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
                 TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
     spdlog::info("call {} answered by buyer {}", call.facts.call_uuid, call.buyer->id);
     return;
@@ -542,7 +550,7 @@ void SipServer::Impl::on_buyer_response(Call& call, int status, char const* phra
   if ((status >= 300 && status < 400) || status == 401 || status == 407 || status == 503) {
     respond_publisher(call, 480, "Temporarily Unavailable (Buyer Unavailable)");
   } else {
-    respond_publisher(call, status, phrase ? phrase : "Buyer Failed");
+    respond_publisher(call, status, static_phrase(status));
   }
   maybe_finish(call);
 }
@@ -570,6 +578,7 @@ void SipServer::Impl::end_attempt(Call& call, std::optional<int> status, const s
   attempt.ended_at = now_ms();
 }
 
+// phrase: static storage only (see static_phrase).
 void SipServer::Impl::respond_publisher(Call& call, int status, const char* phrase) {
   if (call.publisher_final_sent) return;
   call.publisher_final_sent = true;
@@ -653,7 +662,7 @@ void SipServer::Impl::on_reinvite(Leg& from, sip_t const* sip) {
              TAG_END());
 }
 
-void SipServer::Impl::on_reinvite_response(Leg& to, int status, char const* phrase, sip_t const* sip) {
+void SipServer::Impl::on_reinvite_response(Leg& to, int status, sip_t const* sip) {
   Call& call = *to.call;
   if (status < 200 || call.reinvite_from == nullptr) return;
   if (status < 300) nua_ack(to.nh, TAG_END());
@@ -661,7 +670,7 @@ void SipServer::Impl::on_reinvite_response(Leg& to, int status, char const* phra
   call.reinvite_from = nullptr;
   if (from->nh == nullptr || from->terminated) return;
   Body body = body_of(sip, "application/sdp");
-  nua_respond(from->nh, status, phrase, TAG_IF(body.present(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
+  nua_respond(from->nh, status, static_phrase(status), TAG_IF(body.present(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
               TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
 }
 
@@ -684,14 +693,14 @@ void SipServer::Impl::on_in_dialog_request(Leg& from, nua_event_t event, sip_t c
   }
 }
 
-void SipServer::Impl::on_in_dialog_response(Leg& to, int status, char const* phrase, sip_t const* sip) {
+void SipServer::Impl::on_in_dialog_response(Leg& to, int status, sip_t const* sip) {
   if (status < 200) return;
   Leg& from = other(to);
   if (from.pending.empty() || from.nh == nullptr) return;
   nua_saved_event_t saved[1] = {from.pending.front()};
   from.pending.pop_front();
   Body body = body_of(sip, "");
-  nua_respond(from.nh, status, phrase, NUTAG_WITH_SAVED(saved), TAG_IF(body.present() && !body.type.empty(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
+  nua_respond(from.nh, status, static_phrase(status), NUTAG_WITH_SAVED(saved), TAG_IF(body.present() && !body.type.empty(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
               TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
   nua_destroy_event(saved);
 }
