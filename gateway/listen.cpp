@@ -20,21 +20,27 @@ std::expected<ListenPlan, std::string> plan_listen(const std::vector<std::string
     std::string port = flag.substr(last + 1);
     if (transport != "udp" && transport != "tcp") return std::unexpected("--listen " + flag + ": transport must be udp or tcp");
     if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    auto ip = auth::parse_ip(host);
+    // "*": every local address of both families (Sofia binds one socket per family).
+    auto ip = host == "*" ? std::expected<auth::IpAddress, std::string>(auth::IpAddress{}) : auth::parse_ip(host);
     if (!ip) return std::unexpected("--listen " + flag + ": " + ip.error());
     int port_number = 0;
     auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), port_number);
     if (ec != std::errc{} || end != port.data() + port.size() || port_number <= 0 || port_number > 65535) {
       return std::unexpected("--listen " + flag + ": invalid port");
     }
-    std::string url_host = ip->family == auth::IpFamily::v6 ? "[" + host + "]" : host;
+    std::string url_host = ip->family == auth::IpFamily::v6 && host != "*" ? "[" + host + "]" : host;
     auto key = std::pair{url_host, port};
     if (!transports.count(key)) order.push_back(key);
     auto& t = transports[key];
     if (t.find(transport) == std::string::npos) t += t.empty() ? transport : "," + transport;
   }
   if (order.empty()) order.push_back({"127.0.0.1", "5060"}), transports[order[0]] = "udp,tcp";
-  if (order.size() > 2) return std::unexpected("at most two listen addresses are supported (Sofia nua binds two)");
+  // A second specific address would have to enter nua as its "SIPS" URL,
+  // and then in-dialog requests toward one family leave by the other
+  // family's socket. "*" binds every address of both families correctly.
+  if (order.size() > 1) {
+    return std::unexpected("one listen address only (with udp and/or tcp); use * to listen on every IPv4 and IPv6 address");
+  }
   ListenPlan plan;
   for (auto& key : order) plan.bind_urls.push_back("sip:" + key.first + ":" + key.second + ";transport=" + transports[key]);
   plan.first_host = order[0].first + ":" + order[0].second;

@@ -310,3 +310,61 @@ TEST_F(CallPath, SigtermHangsUpWhatOutlivesTheDrainTimeout) {
 
 }  // namespace
 }  // namespace sipgw::integration
+
+namespace sipgw::integration {
+namespace {
+
+TEST_F(CallPath, InfoAndReInviteAreRelayedWithTheirBodies) {
+  provision_basic();
+  start_gateway();
+  auto b = buyer("buyer_in_dialog.xml");
+  auto p = publisher("publisher_in_dialog.xml", {"-s", "+18882223333"});
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
+  EXPECT_EQ(calls(1)[0]["final_status"], 200);
+}
+
+TEST_F(CallPath, CallsArriveOverTcpToo) {
+  provision_basic();
+  start_gateway();
+  auto b = buyer("buyer_hangs_up.xml");
+  PublisherPlan plan;
+  plan.buyer_hangs_up = true;
+  auto file = write_scenario("publisher-tcp.xml", publisher_xml(plan));
+  auto p = publisher(file, {"-t", "t1"});
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
+  EXPECT_EQ(calls(1)[0]["final_status"], 200);
+}
+
+}  // namespace
+}  // namespace sipgw::integration
+
+namespace sipgw::integration {
+namespace {
+
+TEST_F(CallPath, Ipv6OnlyGatewayBridgesIpv6PublisherAndBuyer) {
+  provision_basic();
+  ASSERT_TRUE(admin().add_allowlist("::1", "pub1", "v6 loopback"));
+  ok(admin().add_domain("[::1]", "ip", std::nullopt, std::nullopt));
+  db::BuyerChanges v6;
+  v6.target = "sip:agentqueue@[::1]:" + std::to_string(buyer_port_);
+  ok(admin().update_buyer("buyer1", v6));
+  start_gateway({}, "[::1]");
+  // The buyer hangs up: a request sipgw originates toward an IPv6 peer.
+  auto b = sipp("buyer", {"-sf", scenario("buyer_hangs_up.xml"), "-p", std::to_string(buyer_port_), "-m", "1"}, "::1");
+  std::this_thread::sleep_for(200ms);
+  PublisherPlan plan;
+  plan.domain = "ip.test";
+  plan.buyer_hangs_up = true;
+  auto file = write_scenario("publisher-v6.xml", publisher_xml(plan));
+  auto p = sipp("publisher", {"[::1]:" + std::to_string(sip_port_), "-sf", file, "-p", std::to_string(publisher_port_), "-m", "1"},
+                "::1");
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
+  EXPECT_NE(gateway_.log().find("from publisher pub1 (::1)"), std::string::npos);
+  EXPECT_EQ(calls(1)[0]["hangup_side"], "buyer");
+}
+
+}  // namespace
+}  // namespace sipgw::integration

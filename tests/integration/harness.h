@@ -183,9 +183,9 @@ class GatewayTest : public ::testing::Test {
     ok(a.add_route("camp1", "buyer1", 0, 1));
   }
 
-  void start_gateway(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {SIPGW_PATH, "--db", db_path_, "--listen", "udp:127.0.0.1:" + std::to_string(sip_port_),
-                                     "--listen", "tcp:127.0.0.1:" + std::to_string(sip_port_), "--log-level", "debug",
+  void start_gateway(std::vector<std::string> extra = {}, const std::string& listen_host = "127.0.0.1") {
+    std::vector<std::string> argv = {SIPGW_PATH, "--db", db_path_, "--listen", "udp:" + listen_host + ":" + std::to_string(sip_port_),
+                                     "--listen", "tcp:" + listen_host + ":" + std::to_string(sip_port_), "--log-level", "debug",
                                      "--poll-interval-ms", "100"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     gateway_ = Process(argv, dir_.file("sipgw.log"));

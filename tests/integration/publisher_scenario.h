@@ -29,7 +29,7 @@ inline std::string publisher_xml(const PublisherPlan& p) {
   auto invite = [&](int cseq, const std::string& branch, const std::string& extra) {
     return "<send retrans=\"500\"><![CDATA[\nINVITE sip:" + p.number + "@" + p.domain +
            " SIP/2.0\nVia: SIP/2.0/[transport] [local_ip]:[local_port];branch=" + branch + "\n" + from + common +
-           "CSeq: " + std::to_string(cseq) + " INVITE\nContact: <sip:+15551230000@[local_ip]:[local_port]>\n" + sub + extra +
+           "CSeq: " + std::to_string(cseq) + " INVITE\nContact: <sip:+15551230000@[local_ip]:[local_port];transport=[transport]>\n" + sub + extra +
            sdp + "]]></send>\n";
   };
   auto ack_non2xx = [&](int cseq, const std::string& branch) {
