@@ -2,6 +2,21 @@
 
 namespace sipgw::db {
 
+DbResult<std::vector<std::pair<std::string, std::int64_t>>> load_connections_since(Connection& connection,
+                                                                                  std::int64_t since_ms) {
+  auto stmt = connection.prepare(
+      "SELECT buyer_id, answer_at FROM calls WHERE buyer_id IS NOT NULL AND answer_at >= ? ORDER BY answer_at");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, since_ms);
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return out;
+    out.emplace_back(stmt->text(0), stmt->int64(1));
+  }
+}
+
 DbResult<void> CdrWriter::write(const std::vector<CallRecord>& calls) {
   if (calls.empty()) return {};
   auto tx = Transaction::begin(connection_);

@@ -40,6 +40,11 @@ struct CallRecord {
   std::vector<CallAttemptRecord> attempts;
 };
 
+// (buyer id, answer time in Unix ms) of every call connected since `since_ms`:
+// what buyer caps count, read once at start so a restart does not reset them.
+DbResult<std::vector<std::pair<std::string, std::int64_t>>> load_connections_since(Connection& connection,
+                                                                                  std::int64_t since_ms);
+
 class CdrWriter {
  public:
   explicit CdrWriter(Connection& connection) : connection_(connection) {}

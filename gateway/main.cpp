@@ -175,6 +175,15 @@ int main(int argc, char** argv) {
   gateway::SipServer sip(config, *snapshot, [&io, &cdrs](db::CallRecord record) {
     asio::post(io, [&cdrs, record = std::move(record)]() mutable { cdrs.push(std::move(record)); });
   });
+  // Two days back covers "today" in every time zone.
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  auto connections = db::load_connections_since(*db, now_ms - 48LL * 3600 * 1000);
+  if (!connections) {
+    std::cerr << "sipgw: cannot read call records for buyer caps: " << connections.error().message << "\n";
+    return 2;
+  }
+  sip.restore_connections(std::move(*connections));
   if (auto started = sip.start(); !started) {
     std::cerr << "sipgw: " << started.error() << "\n";
     return 2;

@@ -2,6 +2,7 @@
 
 #include "gateway/admission.h"
 #include "gateway/outbound.h"
+#include "routing/selection.h"
 #include "routing/tokens.h"
 
 namespace sipgw::gateway {
@@ -33,6 +34,7 @@ struct Call;
 #include <future>
 #include <strings.h>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace sipgw::gateway {
 
@@ -121,11 +123,20 @@ struct Call {
   std::string content_type;
   std::string max_forwards;
   bool publisher_final_sent = false;  // final response to the initial INVITE
+  bool provisional_sent = false;      // the publisher hears one 18x, whichever buyer rings
   bool answered = false;
-  bool cancel_sent = false;
-  bool auth_answered = false;
+  bool cancel_sent = false;           // for the current attempt
+  bool auth_answered = false;         // for the current attempt
+  bool attempt_counted = false;       // the ledger counts the current attempt
+  bool counted_for_publisher = false;
+  // Failover state: buyers tried, and whether every refusal meant "busy".
+  std::unordered_set<std::string> tried;
+  bool saw_busy = false;
+  bool saw_other = false;
+  std::string last_failure = "no_buyer";
   Leg* reinvite_from = nullptr;  // leg whose re-INVITE is being relayed
-  su_timer_t* ring_timer = nullptr;
+  su_timer_t* ring_timer = nullptr;     // campaign ring timeout, per attempt
+  su_timer_t* connect_timer = nullptr;  // buyer connect timeout (first 18x), per attempt
   OutboundInvite outbound;
 };
 
@@ -143,6 +154,8 @@ struct SipServer::Impl {
   DigestState digest{auth::NonceIssuer::with_random_secret(), {}};
   std::unordered_map<std::uint64_t, std::unique_ptr<Call>> calls;
   std::uint64_t next_call_id = 1;
+  routing::BuyerLedger ledger;
+  routing::BuyerSelector selector;
   bool draining = false;
   bool shutting_down = false;
   std::function<void()> on_stopped;
@@ -177,6 +190,10 @@ struct SipServer::Impl {
   void hang_up(Call& call, Leg& leg);
   void respond_publisher(Call& call, int status, const char* phrase);
   void end_attempt(Call& call, std::optional<int> status, const std::string& reason);
+  void fail_over(Call& call, const std::string& cause, bool busy);
+  void abandon_buyer_leg(Call& call);
+  void stop_attempt_timers(Call& call);
+  static void on_connect_timeout(Impl* self, su_timer_t*, Call* call);
   void maybe_finish(Call& call);
   static void on_ring_timeout(Impl* self, su_timer_t*, Call* call);
   Leg& other(Leg& leg) { return leg.side == Side::inbound ? leg.call->out : leg.call->in; }
@@ -247,6 +264,16 @@ void SipServer::Impl::dispatch(nua_event_t event, int status, char const* phrase
       case nua_i_options: on_options(nh, sip); return;
       case nua_i_state:
         if (callstate_of(tags) == nua_callstate_terminated) nua_handle_destroy(nh);
+        return;
+      case nua_r_invite:
+        // A buyer leg we abandoned (timeout, failover): a late answer is
+        // ACKed and hung up; a final failure ends the handle.
+        if (status >= 200 && status < 300) {
+          nua_ack(nh, TAG_END());
+          nua_bye(nh, TAG_END());
+        } else if (status >= 300) {
+          nua_handle_destroy(nh);
+        }
         return;
       case nua_i_info:
       case nua_i_update:
@@ -389,6 +416,12 @@ void SipServer::Impl::on_new_invite(nua_handle_t* nh, sip_t const* sip) {
   }
 
   auto& admitted = std::get<Admitted>(decision);
+  const routing::Publisher* publisher = snap->find_publisher(admitted.publisher_id);
+  if (publisher && publisher->concurrency_cap && ledger.publisher_calls(publisher->id) >= *publisher->concurrency_cap) {
+    spdlog::info("INVITE {} from publisher {} refused: publisher at its concurrency cap", invite.request_user, publisher->id);
+    nua_respond(nh, 486, "Busy Here (Publisher Concurrency Cap)", TAG_END());
+    return;
+  }
   auto owned = std::make_unique<Call>();
   Call& call = *owned;
   call.id = next_call_id++;
@@ -427,7 +460,10 @@ void SipServer::Impl::on_new_invite(nua_handle_t* nh, sip_t const* sip) {
 
   spdlog::info("call {} INVITE {} from publisher {} ({}) campaign {}", f.call_uuid, f.number, f.publisher_id,
                auth::to_string(invite.source), f.campaign_id);
+  ledger.publisher_call_started(f.publisher_id);
+  call.counted_for_publisher = true;
   calls.emplace(call.id, std::move(owned));
+  if (call.id % 1024 == 0) ledger.prune(std::chrono::system_clock::now());
   start_buyer_leg(call);
 }
 
@@ -436,58 +472,118 @@ void SipServer::Impl::on_new_invite(nua_handle_t* nh, sip_t const* sip) {
 void SipServer::Impl::start_buyer_leg(Call& call) {
   const routing::Snapshot& s = *call.snapshot;
   const routing::Campaign* campaign = s.find_campaign(call.facts.campaign_id);
-  call.buyer = nullptr;
-  for (const auto& route : campaign->routes) {
-    const routing::Buyer* b = s.find_buyer(route.buyer_id);
-    if (b != nullptr && b->enabled) {
-      call.buyer = b;
-      break;
+  while (true) {
+    auto selection = selector.select(s, *campaign, ledger, call.tried, std::chrono::system_clock::now());
+    for (const auto& [buyer_id, reason] : selection.skipped) {
+      if (reason == routing::SkipReason::tried) continue;
+      spdlog::debug("call {} skips buyer {}: {}", call.facts.call_uuid, buyer_id, routing::to_string(reason));
+      if (reason == routing::SkipReason::no_trunk) {
+        spdlog::warn("call {} skips buyer {}: {}", call.facts.call_uuid, buyer_id, routing::to_string(reason));
+      }
+      (reason == routing::SkipReason::busy ? call.saw_busy : call.saw_other) = true;
     }
+    if (selection.buyer == nullptr) {
+      // Nobody left: 486 when every buyer was busy, else 480.
+      bool all_busy = call.saw_busy && !call.saw_other;
+      spdlog::info("call {} has no eligible buyer left after {} attempt(s)", call.facts.call_uuid, call.cdr.attempts.size());
+      call.cdr.hangup_side = "gateway";
+      call.cdr.hangup_cause = call.last_failure;
+      respond_publisher(call, all_busy ? 486 : 480,
+                        all_busy ? "Busy Here (All Buyers Busy)" : "Temporarily Unavailable (No Buyer Available)");
+      maybe_finish(call);
+      return;
+    }
+    call.buyer = selection.buyer;
+    call.tried.insert(call.buyer->id);
+    call.facts.buyer_id = call.buyer->id;
+    auto outbound = build_outbound_invite(s, *call.buyer, call.facts, config.gateway_host);
+    if (!outbound) {
+      spdlog::warn("call {}: {}", call.facts.call_uuid, outbound.error());
+      call.saw_other = true;
+      continue;
+    }
+    call.outbound = std::move(*outbound);
+    break;
   }
-  if (call.buyer == nullptr) {
-    spdlog::info("call {} has no eligible buyer", call.facts.call_uuid);
-    call.cdr.hangup_side = "gateway";
-    call.cdr.hangup_cause = "no_buyer";
-    respond_publisher(call, 480, "Temporarily Unavailable (No Buyer)");
-    return;
-  }
-  call.facts.buyer_id = call.buyer->id;
-  auto outbound = build_outbound_invite(s, *call.buyer, call.facts, config.gateway_host);
-  if (!outbound) {
-    spdlog::warn("call {}: {}", call.facts.call_uuid, outbound.error());
-    call.cdr.hangup_side = "gateway";
-    call.cdr.hangup_cause = "no_trunk";
-    respond_publisher(call, 480, "Temporarily Unavailable (No Route)");
-    return;
-  }
-  call.outbound = std::move(*outbound);
   call.auth_answered = false;
+  call.cancel_sent = false;
   db::CallAttemptRecord attempt;
   attempt.attempt = static_cast<int>(call.cdr.attempts.size()) + 1;
   attempt.buyer_id = call.buyer->id;
   attempt.target = call.outbound.request_uri;
   attempt.started_at = now_ms();
   call.cdr.attempts.push_back(attempt);
+  ledger.attempt_started(call.buyer->id);
+  call.attempt_counted = true;
 
   call.out.nh = nua_handle(nua, &call.out, SIPTAG_TO_STR(call.outbound.to.c_str()),
                            SIPTAG_FROM_STR(call.outbound.from.c_str()), TAG_END());
   call.out.ever_created = true;
   call.out.terminated = false;
+  call.out.established = false;
+  call.out.bye_sent = false;
   nua_invite(call.out.nh, NUTAG_URL(call.outbound.request_uri.c_str()),
              SIPTAG_MAX_FORWARDS_STR(call.max_forwards.c_str()), SIPTAG_HEADER_STR(call.outbound.extra_headers.c_str()),
              TAG_IF(!call.sdp.empty(), SIPTAG_CONTENT_TYPE_STR(call.content_type.c_str())),
              TAG_IF(!call.sdp.empty(), SIPTAG_PAYLOAD_STR(call.sdp.c_str())), TAG_END());
-  spdlog::info("call {} -> buyer {} at {}", call.facts.call_uuid, call.buyer->id, call.outbound.request_uri);
+  spdlog::info("call {} -> buyer {} at {} (attempt {})", call.facts.call_uuid, call.buyer->id, call.outbound.request_uri,
+               attempt.attempt);
 
   if (call.ring_timer == nullptr) call.ring_timer = su_timer_create(su_root_task(root), 0);
-  const auto* campaign_now = call.snapshot->find_campaign(call.facts.campaign_id);
+  if (call.connect_timer == nullptr) call.connect_timer = su_timer_create(su_root_task(root), 0);
   su_timer_set_interval(call.ring_timer, on_ring_timeout, &call,
-                        static_cast<su_duration_t>(campaign_now->ring_timeout_seconds * 1000));
+                        static_cast<su_duration_t>(campaign->ring_timeout_seconds * 1000));
+  su_timer_set_interval(call.connect_timer, on_connect_timeout, &call,
+                        static_cast<su_duration_t>(call.buyer->connect_timeout_seconds * 1000));
+}
+
+void SipServer::Impl::stop_attempt_timers(Call& call) {
+  if (call.ring_timer) su_timer_reset(call.ring_timer);
+  if (call.connect_timer) su_timer_reset(call.connect_timer);
+}
+
+// The current attempt is over without an answer: count it out and try the
+// next eligible buyer while the publisher keeps waiting.
+void SipServer::Impl::fail_over(Call& call, const std::string& cause, bool busy) {
+  stop_attempt_timers(call);
+  if (call.attempt_counted) {
+    ledger.attempt_ended(call.buyer->id);
+    call.attempt_counted = false;
+  }
+  (busy ? call.saw_busy : call.saw_other) = true;
+  call.last_failure = cause;
+  if (call.publisher_final_sent) {
+    maybe_finish(call);
+    return;
+  }
+  start_buyer_leg(call);
+}
+
+// Leaves the current buyer leg to itself: CANCEL it and unbind the handle;
+// late events for it land in the unbound branch of dispatch().
+void SipServer::Impl::abandon_buyer_leg(Call& call) {
+  if (call.out.nh == nullptr || call.out.terminated) return;
+  nua_cancel(call.out.nh, TAG_END());
+  nua_handle_bind(call.out.nh, nullptr);
+  call.out.nh = nullptr;
+  call.out.terminated = true;
+}
+
+void SipServer::Impl::on_connect_timeout(Impl* self, su_timer_t*, Call* call) {
+  if (call->answered || call->publisher_final_sent) return;
+  spdlog::info("call {} buyer {} sent no 18x within {} s: next buyer", call->facts.call_uuid, call->buyer->id,
+               call->buyer->connect_timeout_seconds);
+  self->end_attempt(*call, std::nullopt, "connect timeout");
+  self->abandon_buyer_leg(*call);
+  self->fail_over(*call, "connect_timeout", false);
 }
 
 void SipServer::Impl::on_buyer_response(Call& call, int status, char const* phrase, sip_t const* sip) {
   if (status < 200) {
     if (status == 100 || call.publisher_final_sent) return;
+    if (call.connect_timer) su_timer_reset(call.connect_timer);  // the buyer is alive
+    if (call.provisional_sent) return;  // one 18x for the publisher, whichever buyer rings
+    call.provisional_sent = true;
     Body body = body_of(sip, "application/sdp");
     nua_respond(call.in.nh, status, static_phrase(status), TAG_IF(body.present(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
                 TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
@@ -508,7 +604,8 @@ void SipServer::Impl::on_buyer_response(Call& call, int status, char const* phra
   if (status < 300) {
     nua_ack(call.out.nh, TAG_END());
     call.out.established = true;
-    if (call.ring_timer) su_timer_reset(call.ring_timer);
+    stop_attempt_timers(call);
+    ledger.connected(call.buyer->id, std::chrono::system_clock::now());
     auto& attempt = call.cdr.attempts.back();
     attempt.status = status;
     attempt.reason = str(phrase);
@@ -534,25 +631,14 @@ void SipServer::Impl::on_buyer_response(Call& call, int status, char const* phra
   // ACKs non-2xx itself) but nua keeps the handle in case we authenticate,
   // so the leg is released here rather than on a state event.
   end_attempt(call, status, str(phrase));
-  if (call.ring_timer) su_timer_reset(call.ring_timer);
   release_leg(call.out);
   if (call.cancel_sent || call.publisher_final_sent) {  // our own CANCEL's 487, or already answered
-    maybe_finish(call);
+    fail_over(call, "cancelled", false);
     return;
   }
   spdlog::info("call {} buyer {} answered {} {}", call.facts.call_uuid, call.buyer->id, status, str(phrase));
-  call.cdr.hangup_side = "buyer";
-  call.cdr.hangup_cause = "buyer_status";
-  // A challenge, a redirect or a 503 is meant for us, not for the publisher:
-  // relayed, it would read as our own challenge, a leak of the buyer's
-  // Contact, or our own overload. Those become 480; the attempt keeps the
-  // buyer's real status.
-  if ((status >= 300 && status < 400) || status == 401 || status == 407 || status == 503) {
-    respond_publisher(call, 480, "Temporarily Unavailable (Buyer Unavailable)");
-  } else {
-    respond_publisher(call, status, static_phrase(status));
-  }
-  maybe_finish(call);
+  // Busy means the buyer could take calls but not this one now.
+  fail_over(call, "buyer_status", status == 486 || status == 600);
 }
 
 void SipServer::Impl::release_leg(Leg& leg) {
@@ -588,12 +674,10 @@ void SipServer::Impl::respond_publisher(Call& call, int status, const char* phra
 
 void SipServer::Impl::on_ring_timeout(Impl* self, su_timer_t*, Call* call) {
   if (call->answered || call->publisher_final_sent) return;
-  spdlog::info("call {} ring timeout at buyer {}", call->facts.call_uuid, call->buyer ? call->buyer->id : "-");
-  call->cdr.hangup_side = "gateway";
-  call->cdr.hangup_cause = "ring_timeout";
+  spdlog::info("call {} ring timeout at buyer {}: next buyer", call->facts.call_uuid, call->buyer ? call->buyer->id : "-");
   self->end_attempt(*call, std::nullopt, "ring timeout");
-  self->hang_up(*call, call->out);
-  self->respond_publisher(*call, 480, "Temporarily Unavailable (Ring Timeout)");
+  self->abandon_buyer_leg(*call);
+  self->fail_over(*call, "ring_timeout", false);
 }
 
 // Ends one leg in whatever way its state needs.
@@ -615,18 +699,20 @@ void SipServer::Impl::hang_up(Call& call, Leg& leg) {
 void SipServer::Impl::on_leg_terminated(Leg& leg) {
   Call& call = *leg.call;
   release_leg(leg);
+  if (leg.side == Side::outbound && !call.answered && !call.publisher_final_sent) {
+    // The buyer leg died before an answer: the next buyer gets the call.
+    // (fail_over may finish and free the call: nothing after it.)
+    end_attempt(call, std::nullopt, "terminated");
+    fail_over(call, "terminated", false);
+    return;
+  }
   if (leg.side == Side::outbound) end_attempt(call, std::nullopt, "terminated");
   // A leg that vanished (timeout, transport error) takes the other with it.
   if (call.cdr.hangup_side.empty()) {
     call.cdr.hangup_side = leg.side == Side::inbound ? "publisher" : "buyer";
     call.cdr.hangup_cause = "terminated";
   }
-  Leg& peer = other(leg);
-  if (leg.side == Side::outbound && !call.publisher_final_sent) {
-    respond_publisher(call, 480, "Temporarily Unavailable (Buyer Leg Failed)");
-  } else {
-    hang_up(call, peer);
-  }
+  hang_up(call, other(leg));
   maybe_finish(call);
 }
 
@@ -634,9 +720,19 @@ void SipServer::Impl::maybe_finish(Call& call) {
   bool in_done = call.in.terminated || call.in.nh == nullptr;
   bool out_done = !call.out.ever_created || call.out.terminated || call.out.nh == nullptr;
   if (!in_done || !out_done) return;
-  if (call.ring_timer) {
-    su_timer_destroy(call.ring_timer);
-    call.ring_timer = nullptr;
+  for (su_timer_t** timer : {&call.ring_timer, &call.connect_timer}) {
+    if (*timer) {
+      su_timer_destroy(*timer);
+      *timer = nullptr;
+    }
+  }
+  if (call.attempt_counted) {
+    ledger.attempt_ended(call.buyer->id);
+    call.attempt_counted = false;
+  }
+  if (call.counted_for_publisher) {
+    ledger.publisher_call_ended(call.facts.publisher_id);
+    call.counted_for_publisher = false;
   }
   call.cdr.end_at = now_ms();
   if (call.cdr.final_status == 0) call.cdr.final_status = call.answered ? 200 : 500;
@@ -754,6 +850,14 @@ std::expected<void, std::string> SipServer::start() {
   auto r = result.get();
   if (!r) join();
   return r;
+}
+
+void SipServer::restore_connections(std::vector<std::pair<std::string, std::int64_t>> connections) {
+  impl_->inbox.post([impl = impl_.get(), connections = std::move(connections)] {
+    for (const auto& [buyer_id, answer_ms] : connections) {
+      impl->ledger.connected(buyer_id, routing::TimePoint(std::chrono::milliseconds(answer_ms)));
+    }
+  });
 }
 
 void SipServer::update_snapshot(std::shared_ptr<const routing::Snapshot> snapshot) {

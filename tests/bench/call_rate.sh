@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Call-rate benchmark: sipgw between a SIPp publisher and a SIPp buyer on
-# loopback (a buyer that answers 200 at once). For IP and digest authentication it steps the call rate up and
-# prints, per step, failed calls, median and p99 INVITE-to-200 time at the
+# loopback (a buyer that answers 200 at once). For IP auth, digest auth and
+# failover on every call (IP auth; the first buyer always answers 486) it
+# steps the call rate up and prints, per step, failed calls, median and p99 INVITE-to-200 time at the
 # publisher, and sipgw's CPU; then the highest rate with zero failures and
 # sipgw's peak RSS. Finally it holds 5,000 concurrent calls and prints RSS
 # per call. Prints numbers; asserts nothing. Not part of ctest.
@@ -17,7 +18,7 @@ rates=("$@")
 concurrent="${SIPGW_BENCH_CONCURRENT:-5000}"
 
 work="$(mktemp -d /tmp/sipgw-bench.XXXXXX)"
-gw_port=25060; buyer_port=25070; pub_port=25080
+gw_port=25060; buyer_port=25070; pub_port=25080; busy_port=25071
 ctl="$build/db/sipgwctl"
 export SIPGW_DB="$work/bench.db"
 trap 'kill $(jobs -p) 2>/dev/null; pkill -f "sipgw --db $work" 2>/dev/null; wait 2>/dev/null' EXIT
@@ -33,6 +34,12 @@ trap 'kill $(jobs -p) 2>/dev/null; pkill -f "sipgw --db $work" 2>/dev/null; wait
   "$ctl" number add +18882223333 --campaign bench
   "$ctl" buyer add buyer --target "sip:buyer@127.0.0.1:$buyer_port" --header "X-Campaign-ID: [campaign_id]"
   "$ctl" route add --campaign bench --buyer buyer
+  # Failover on every call: a buyer that is always busy, tried first.
+  "$ctl" campaign add failover
+  "$ctl" number add +18882224444 --campaign failover
+  "$ctl" buyer add busy --target "sip:busy@127.0.0.1:$busy_port"
+  "$ctl" route add --campaign failover --buyer busy --priority 0
+  "$ctl" route add --campaign failover --buyer buyer --priority 1
 } > "$work/provision.log"
 
 gw_pid=""
@@ -49,19 +56,22 @@ rss_kb() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 hz=$(getconf CLK_TCK)
 
 sipp -sf "$here/uas_answer.xml" -i 127.0.0.1 -p "$buyer_port" -nostdin -bg > /dev/null 2>&1 || true
+sipp -sf "$here/uas_busy.xml" -i 127.0.0.1 -p "$busy_port" -nostdin -bg > /dev/null 2>&1 || true
 sleep 0.3
 
 echo "sipgw call-rate benchmark ($(nproc) cores, ${step_seconds}s per step, calls held 1 s, UDP, log level ${SIPGW_BENCH_LOG_LEVEL:-info})"
-for mode in ip digest; do
+for mode in ${SIPGW_BENCH_MODES:-ip digest failover}; do
   start_gateway
   best=0
   printf '\n%-7s %8s %9s %7s %10s %9s %9s %8s\n' mode "rate/s" calls failed "median ms" "p99 ms" "cpu %" "rss MB"
   for rate in "${rates[@]}"; do
     calls=$((rate * step_seconds))
-    args=(127.0.0.1:$gw_port -i 127.0.0.1 -p $pub_port -s +18882223333 -r "$rate" -m "$calls" -d 1000 -nostdin
+    number=+18882223333
+    [ "$mode" = failover ] && number=+18882224444
+    args=(127.0.0.1:$gw_port -i 127.0.0.1 -p $pub_port -s "$number" -r "$rate" -m "$calls" -d 1000 -nostdin
           -trace_stat -stf "$work/stat.csv" -trace_logs -log_file "$work/setup.log" -trace_err -error_file "$work/errors.log"
           -timeout $((step_seconds + 30)) -timeout_error)
-    if [ "$mode" = ip ]; then args+=(-sf "$here/uac_ip.xml"); else
+    if [ "$mode" != digest ]; then args+=(-sf "$here/uac_ip.xml"); else
       args+=(-sf "$here/uac_digest.xml" -au bench -ap bench-password -auth_uri "+18882223333@bench.test"); fi
     rm -f "$work/setup.log" "$work/errors.log" "$work/stat.csv"
     t0=$(cpu_ticks "$gw_pid"); s0=$(date +%s.%N)

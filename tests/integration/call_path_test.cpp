@@ -3,26 +3,15 @@
 // sides (0 = every call went as its scenario says).
 #include "auth/digest.h"
 #include "harness.h"
-#include "buyer_scenario.h"
-#include "publisher_scenario.h"
 
 namespace sipgw::integration {
 namespace {
 
 class CallPath : public GatewayTest {
  protected:
-  Process place(const PublisherPlan& plan, std::vector<std::string> extra = {}, const std::string& from_ip = "127.0.0.1") {
-    auto file = write_scenario("publisher-" + std::to_string(++scenarios_) + ".xml", publisher_xml(plan));
-    return publisher(file, extra, from_ip);
-  }
-  Process answering_buyer(const BuyerExpectations& e) {
-    auto file = write_scenario("buyer-" + std::to_string(++scenarios_) + ".xml", buyer_answer_xml(e));
-    return buyer(file);
-  }
   std::vector<std::string> digest_uri(const PublisherPlan& plan) {
     return {"-auth_uri", plan.number + "@" + plan.domain};  // SIPp prepends "sip:"
   }
-  int scenarios_ = 0;
 };
 
 TEST_F(CallPath, IpAuthenticatedCallCompletesWithStandardHeadersAndCdr) {

@@ -7,6 +7,8 @@
 #include "db/sqlite.h"
 
 #include "../db/temp_db.h"
+#include "buyer_scenario.h"
+#include "publisher_scenario.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -215,9 +217,11 @@ class GatewayTest : public ::testing::Test {
 
   Process buyer(const std::string& file, std::vector<std::string> keys = {}, int port = 0) {
     std::vector<std::string> args = {"-sf", file.find('/') == std::string::npos ? scenario(file) : file, "-p",
-                                     std::to_string(port ? port : buyer_port_), "-m", "1"};
+                                     std::to_string(port ? port : buyer_port_)};
+    // "-m N" in keys overrides the default of one call.
+    if (std::find(keys.begin(), keys.end(), "-m") == keys.end()) args.insert(args.end(), {"-m", "1"});
     args.insert(args.end(), keys.begin(), keys.end());
-    auto p = sipp("buyer", args);
+    auto p = sipp(port && port != buyer_port_ ? "buyer-" + std::to_string(port) : "buyer", args);
     std::this_thread::sleep_for(200ms);  // let it bind before the call arrives
     return p;
   }
@@ -225,9 +229,21 @@ class GatewayTest : public ::testing::Test {
   Process publisher(const std::string& file, std::vector<std::string> keys, const std::string& from_ip = "127.0.0.1") {
     std::vector<std::string> args = {"127.0.0.1:" + std::to_string(sip_port_),
                                      "-sf", file.find('/') == std::string::npos ? scenario(file) : file,
-                                     "-p", std::to_string(publisher_port_), "-m", "1"};
+                                     "-p", std::to_string(publisher_port_)};
+    if (std::find(keys.begin(), keys.end(), "-m") == keys.end()) args.insert(args.end(), {"-m", "1"});
     args.insert(args.end(), keys.begin(), keys.end());
     return sipp("publisher", args, from_ip);
+  }
+
+  // A buyer that answers and checks the standard headers.
+  Process answering_buyer(const BuyerExpectations& e, int port = 0, std::vector<std::string> extra = {}) {
+    auto file = write_scenario("buyer-" + std::to_string(++scenarios_) + ".xml", buyer_answer_xml(e));
+    return buyer(file, extra, port);
+  }
+
+  Process place(const PublisherPlan& plan, std::vector<std::string> extra = {}, const std::string& from_ip = "127.0.0.1") {
+    auto file = write_scenario("publisher-" + std::to_string(++scenarios_) + ".xml", publisher_xml(plan));
+    return publisher(file, extra, from_ip);
   }
 
   nlohmann::json ctl_json(std::vector<std::string> args) {
@@ -264,6 +280,7 @@ class GatewayTest : public ::testing::Test {
   int sip_port_ = 0, buyer_port_ = 0, publisher_port_ = 0;
   Process gateway_;
   std::vector<std::pair<std::string, std::string>> logs_;
+  int scenarios_ = 0;
 };
 
 }  // namespace sipgw::integration
