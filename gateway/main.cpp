@@ -4,7 +4,9 @@
 #include "db/cdr_writer.h"
 #include "db/schema.h"
 #include "db/snapshot_loader.h"
+#include "gateway/http_server.h"
 #include "gateway/listen.h"
+#include "gateway/metrics.h"
 #include "gateway/sip_server.h"
 
 #include <CLI/CLI.hpp>
@@ -13,6 +15,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <deque>
@@ -39,10 +42,12 @@ void setup_logging(const std::string& level) {
 // write keeps the batch and retries, so no call record is dropped.
 class CdrQueue {
  public:
-  CdrQueue(asio::io_context& io, db::Connection& db) : timer_(io), writer_(db) {}
+  CdrQueue(asio::io_context& io, db::Connection& db, gateway::Metrics& metrics)
+      : timer_(io), writer_(db), metrics_(metrics) {}
 
   void push(db::CallRecord record) {
     pending_.push_back(std::move(record));
+    metrics_.cdr_queue_depth(pending_.size());
     if (!scheduled_) {
       scheduled_ = true;
       timer_.expires_after(100ms);
@@ -58,9 +63,18 @@ class CdrQueue {
     std::vector<db::CallRecord> batch(pending_.begin(), pending_.end());
     if (auto ok = writer_.write(batch); !ok) {
       spdlog::error("CDR write of {} call(s) failed, will retry: {}", batch.size(), ok.error().message);
+      if (!scheduled_) {  // retry later even if no new call arrives
+        scheduled_ = true;
+        timer_.expires_after(1s);
+        timer_.async_wait([this](const boost::system::error_code& ec) {
+          scheduled_ = false;
+          if (!ec) flush();
+        });
+      }
       return false;
     }
     pending_.clear();
+    metrics_.cdr_queue_depth(0);
     return true;
   }
 
@@ -69,6 +83,7 @@ class CdrQueue {
  private:
   asio::steady_timer timer_;
   db::CdrWriter writer_;
+  gateway::Metrics& metrics_;
   std::deque<db::CallRecord> pending_;
   bool scheduled_ = false;
 };
@@ -76,9 +91,9 @@ class CdrQueue {
 // Polls PRAGMA data_version and hands each new snapshot to the SIP thread.
 class ProvisioningWatcher {
  public:
-  ProvisioningWatcher(asio::io_context& io, db::Connection& db, gateway::SipServer& sip, std::chrono::milliseconds every,
-                      std::uint64_t generation)
-      : timer_(io), db_(db), detector_(db), sip_(sip), every_(every), generation_(generation) {
+  ProvisioningWatcher(asio::io_context& io, db::Connection& db, gateway::SipServer& sip, gateway::Metrics& metrics,
+                      std::chrono::milliseconds every, std::uint64_t generation)
+      : timer_(io), db_(db), detector_(db), sip_(sip), metrics_(metrics), every_(every), generation_(generation) {
     (void)detector_.changed();  // baseline: the snapshot we started with
   }
 
@@ -108,12 +123,14 @@ class ProvisioningWatcher {
     spdlog::info("provisioning generation {} loaded ({} numbers, {} allowlist entries)", generation_,
                  (*snapshot)->numbers.size(), (*snapshot)->allowlist.size());
     sip_.update_snapshot(*snapshot);
+    metrics_.provisioning_loaded(generation_);
   }
 
   asio::steady_timer timer_;
   db::Connection& db_;
   db::ChangeDetector detector_;
   gateway::SipServer& sip_;
+  gateway::Metrics& metrics_;
   std::chrono::milliseconds every_;
   std::uint64_t generation_;
 };
@@ -129,7 +146,7 @@ int main(int argc, char** argv) {
   int drain_timeout = 30, poll_ms = 250;
   app.add_option("--db", db_path, "SQLite database (default $SIPGW_DB, else ./sipgw.db)");
   app.add_option("--listen", listen, "udp:ADDR:PORT or tcp:ADDR:PORT (repeatable; default udp+tcp 127.0.0.1:5060)");
-  app.add_option("--metrics", metrics, "ADDR:PORT for /metrics and /healthz (not served yet)");
+  app.add_option("--metrics", metrics, "ADDR:PORT serving /metrics (Prometheus) and /healthz");
   app.add_option("--public-address", public_address, "host[:port] toward buyers in From and Contact");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -166,15 +183,18 @@ int main(int argc, char** argv) {
     std::cerr << "sipgw: cannot load provisioning: " << snapshot.error().message << "\n";
     return 2;
   }
-  if (!metrics.empty()) spdlog::warn("--metrics {} given, but metrics are not served yet", metrics);
-
   asio::io_context io;
-  CdrQueue cdrs(io, *db);
+  gateway::Metrics registry(SIPGW_VERSION);
+  registry.provisioning_loaded(1);
+  CdrQueue cdrs(io, *db, registry);
   gateway::SipServerConfig config{plan->bind_urls, public_address.empty() ? plan->first_host : public_address};
   // The SIP thread hands finished calls over by value; never a Sofia pointer.
-  gateway::SipServer sip(config, *snapshot, [&io, &cdrs](db::CallRecord record) {
-    asio::post(io, [&cdrs, record = std::move(record)]() mutable { cdrs.push(std::move(record)); });
-  });
+  gateway::SipServer sip(
+      config, *snapshot,
+      [&io, &cdrs](db::CallRecord record) {
+        asio::post(io, [&cdrs, record = std::move(record)]() mutable { cdrs.push(std::move(record)); });
+      },
+      registry);
   // Two days back covers "today" in every time zone.
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch()).count();
@@ -192,14 +212,60 @@ int main(int argc, char** argv) {
   spdlog::info("serving {} domain(s), {} number(s) from {}", (*snapshot)->domains.size(), (*snapshot)->numbers.size(),
                db_path);
 
-  ProvisioningWatcher watcher(io, *db, sip, std::chrono::milliseconds(poll_ms), 1);
+  ProvisioningWatcher watcher(io, *db, sip, registry, std::chrono::milliseconds(poll_ms), 1);
   watcher.start();
+
+  // Health: the SIP thread proves it is turning by running a heartbeat job
+  // posted through its inbox; the database must answer; draining is unhealthy
+  // so load balancers stop sending new calls.
+  std::atomic<std::int64_t> last_heartbeat{std::chrono::steady_clock::now().time_since_epoch().count()};
+  std::atomic<bool> draining{false};
+  asio::steady_timer heartbeat(io);
+  std::function<void()> beat = [&] {
+    sip.post([&last_heartbeat] { last_heartbeat = std::chrono::steady_clock::now().time_since_epoch().count(); });
+    heartbeat.expires_after(500ms);
+    heartbeat.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) beat();
+    });
+  };
+  beat();
+  std::unique_ptr<gateway::HttpServer> http;
+  if (!metrics.empty()) {
+    auto colon = metrics.rfind(':');
+    std::string host = colon == std::string::npos ? "127.0.0.1" : metrics.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    int port = std::atoi(metrics.substr(colon == std::string::npos ? 0 : colon + 1).c_str());
+    try {
+      http = std::make_unique<gateway::HttpServer>(io, host, static_cast<unsigned short>(port), [&](const std::string& path) {
+        if (path == "/metrics") {
+          return gateway::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", registry.serialize()};
+        }
+        if (path == "/healthz") {
+          auto age = std::chrono::steady_clock::now().time_since_epoch().count() - last_heartbeat.load();
+          bool sip_ok = std::chrono::steady_clock::duration(age) < 3s;
+          bool db_ok = db->query_int("SELECT 1").has_value();
+          if (draining) return gateway::HttpResponse{503, "text/plain", "draining\n"};
+          if (!sip_ok) return gateway::HttpResponse{503, "text/plain", "SIP thread not responding\n"};
+          if (!db_ok) return gateway::HttpResponse{503, "text/plain", "database not readable\n"};
+          return gateway::HttpResponse{200, "text/plain", "ok\n"};
+        }
+        return gateway::HttpResponse{404, "text/plain", "not found\n"};
+      });
+    } catch (const std::exception& e) {
+      std::cerr << "sipgw: cannot serve metrics on " << metrics << ": " << e.what() << "\n";
+      sip.drain(0ms, [] {});
+      sip.join();
+      return 2;
+    }
+    spdlog::info("metrics on http://{}/metrics, health on /healthz", metrics);
+  }
 
   asio::signal_set signals(io, SIGTERM, SIGINT);
   bool stopping = false;
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec || stopping) return;
     stopping = true;
+    draining = true;
     spdlog::info("signal {}: draining (up to {} s)", signal, drain_timeout);
     sip.drain(std::chrono::seconds(drain_timeout), [&io] { asio::post(io, [&io] { io.stop(); }); });
   });
@@ -207,6 +273,8 @@ int main(int argc, char** argv) {
   auto guard = asio::make_work_guard(io);
   io.run();
   watcher.stop();
+  heartbeat.cancel();
+  if (http) http->stop();
   sip.join();
   io.restart();
   io.poll();  // CDRs posted by the last calls

@@ -1,6 +1,7 @@
 #include "gateway/sip_server.h"
 
 #include "gateway/admission.h"
+#include "gateway/metrics.h"
 #include "gateway/outbound.h"
 #include "routing/selection.h"
 #include "routing/tokens.h"
@@ -141,6 +142,8 @@ struct Call {
 };
 
 struct SipServer::Impl {
+  explicit Impl(Metrics& m) : metrics(m) {}
+  Metrics& metrics;
   SipServerConfig config;
   std::shared_ptr<const routing::Snapshot> snapshot;
   CdrSink cdr_sink;
@@ -190,6 +193,8 @@ struct SipServer::Impl {
   void hang_up(Call& call, Leg& leg);
   void respond_publisher(Call& call, int status, const char* phrase);
   void end_attempt(Call& call, std::optional<int> status, const std::string& reason);
+  void buyer_attempt_started(Call& call);
+  void buyer_attempt_stopped(Call& call);
   void fail_over(Call& call, const std::string& cause, bool busy);
   void abandon_buyer_leg(Call& call);
   void stop_attempt_timers(Call& call);
@@ -256,6 +261,9 @@ void SipServer::Impl::dispatch(nua_event_t event, int status, char const* phrase
   if (event == nua_r_shutdown) {
     if (status >= 200) su_root_break(root);
     return;
+  }
+  if (nua_event_is_incoming_request(event) && sip && sip->sip_request) {
+    metrics.request_received(str(sip->sip_request->rq_method_name));
   }
   if (leg == nullptr) {
     // Handles we never bound: new requests, or rejected INVITEs finishing.
@@ -379,6 +387,7 @@ void SipServer::Impl::on_options(nua_handle_t* nh, sip_t const* sip) {
 
 void SipServer::Impl::on_new_invite(nua_handle_t* nh, sip_t const* sip) {
   if (draining) {
+    metrics.invite("unknown", "draining");
     std::string retry = std::to_string(snapshot->settings.retry_after_seconds);
     nua_respond(nh, 503, "Service Unavailable (Draining)", SIPTAG_RETRY_AFTER_STR(retry.c_str()), TAG_END());
     return;
@@ -397,8 +406,11 @@ void SipServer::Impl::on_new_invite(nua_handle_t* nh, sip_t const* sip) {
   InboundInvite invite = inbound_facts(sip);
   const std::int64_t now = now_ms();
   Decision decision = admit(*snap, invite, digest, now / 1000);
+  const routing::Domain* domain = snap->find_domain(invite.request_host);
+  const std::string domain_label = domain ? domain->name : "unknown";  // bounded: provisioned names only
 
   if (auto* challenge = std::get_if<Challenge>(&decision)) {
+    metrics.invite(domain_label, "challenged");
     std::string headers;
     for (auto& value : challenge_headers(*challenge, digest, now / 1000)) {
       if (!headers.empty()) headers += "\r\n";
@@ -408,6 +420,11 @@ void SipServer::Impl::on_new_invite(nua_handle_t* nh, sip_t const* sip) {
     return;
   }
   if (auto* rejected = std::get_if<Rejected>(&decision)) {
+    metrics.invite(domain_label, "rejected");
+    const std::string& r = rejected->reason;
+    if (r == "ip_not_allowed" || r == "bad_credentials" || r == "nonce_replay" || r == "publisher_disabled") {
+      metrics.auth_failure(domain_label, r);
+    }
     spdlog::info("INVITE sip:{}@{} from {} rejected {} ({}{}{})", invite.request_user, invite.request_host,
                  auth::to_string(invite.source), rejected->status, rejected->reason, rejected->detail.empty() ? "" : ": ",
                  rejected->detail);
@@ -462,6 +479,8 @@ void SipServer::Impl::on_new_invite(nua_handle_t* nh, sip_t const* sip) {
                auth::to_string(invite.source), f.campaign_id);
   ledger.publisher_call_started(f.publisher_id);
   call.counted_for_publisher = true;
+  metrics.invite(domain_label, "admitted");
+  metrics.call_started();
   calls.emplace(call.id, std::move(owned));
   if (call.id % 1024 == 0) ledger.prune(std::chrono::system_clock::now());
   start_buyer_leg(call);
@@ -513,8 +532,7 @@ void SipServer::Impl::start_buyer_leg(Call& call) {
   attempt.target = call.outbound.request_uri;
   attempt.started_at = now_ms();
   call.cdr.attempts.push_back(attempt);
-  ledger.attempt_started(call.buyer->id);
-  call.attempt_counted = true;
+  buyer_attempt_started(call);
 
   call.out.nh = nua_handle(nua, &call.out, SIPTAG_TO_STR(call.outbound.to.c_str()),
                            SIPTAG_FROM_STR(call.outbound.from.c_str()), TAG_END());
@@ -537,6 +555,21 @@ void SipServer::Impl::start_buyer_leg(Call& call) {
                         static_cast<su_duration_t>(call.buyer->connect_timeout_seconds * 1000));
 }
 
+// The ledger (caps) and the buyer gauge count an attempt from its INVITE
+// until it fails or, once answered, until the call ends.
+void SipServer::Impl::buyer_attempt_started(Call& call) {
+  ledger.attempt_started(call.buyer->id);
+  metrics.buyer_call_started(call.buyer->id);
+  call.attempt_counted = true;
+}
+
+void SipServer::Impl::buyer_attempt_stopped(Call& call) {
+  if (!call.attempt_counted) return;
+  ledger.attempt_ended(call.buyer->id);
+  metrics.buyer_call_ended(call.buyer->id);
+  call.attempt_counted = false;
+}
+
 void SipServer::Impl::stop_attempt_timers(Call& call) {
   if (call.ring_timer) su_timer_reset(call.ring_timer);
   if (call.connect_timer) su_timer_reset(call.connect_timer);
@@ -546,10 +579,7 @@ void SipServer::Impl::stop_attempt_timers(Call& call) {
 // next eligible buyer while the publisher keeps waiting.
 void SipServer::Impl::fail_over(Call& call, const std::string& cause, bool busy) {
   stop_attempt_timers(call);
-  if (call.attempt_counted) {
-    ledger.attempt_ended(call.buyer->id);
-    call.attempt_counted = false;
-  }
+  buyer_attempt_stopped(call);
   (busy ? call.saw_busy : call.saw_other) = true;
   call.last_failure = cause;
   if (call.publisher_final_sent) {
@@ -584,6 +614,7 @@ void SipServer::Impl::on_buyer_response(Call& call, int status, char const* phra
     if (call.connect_timer) su_timer_reset(call.connect_timer);  // the buyer is alive
     if (call.provisional_sent) return;  // one 18x for the publisher, whichever buyer rings
     call.provisional_sent = true;
+    metrics.post_dial_delay(static_cast<double>(now_ms() - call.cdr.invite_at) / 1000.0);
     Body body = body_of(sip, "application/sdp");
     nua_respond(call.in.nh, status, static_phrase(status), TAG_IF(body.present(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
                 TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
@@ -616,6 +647,8 @@ void SipServer::Impl::on_buyer_response(Call& call, int status, char const* phra
       return;
     }
     call.answered = true;
+    metrics.buyer_attempt(call.buyer->id, "answered");
+    metrics.call_setup(static_cast<double>(attempt.answer_at.value_or(now_ms()) - call.cdr.invite_at) / 1000.0);
     call.cdr.buyer_id = call.buyer->id;
     call.cdr.answer_at = attempt.answer_at;
     call.cdr.final_status = status;
@@ -659,6 +692,14 @@ void SipServer::Impl::end_attempt(Call& call, std::optional<int> status, const s
   if (call.cdr.attempts.empty()) return;
   auto& attempt = call.cdr.attempts.back();
   if (attempt.ended_at) return;
+  if (!attempt.answer_at) {
+    int st = status.value_or(0);
+    const char* result = st == 486 || st == 600 ? "busy"
+                         : reason.find("timeout") != std::string::npos ? "timeout"
+                         : call.cancel_sent || st == 487 ? "cancelled"
+                                                         : "failed";
+    metrics.buyer_attempt(attempt.buyer_id, result);
+  }
   if (status && !attempt.status) attempt.status = *status;
   if (attempt.reason.empty()) attempt.reason = reason;
   attempt.ended_at = now_ms();
@@ -726,16 +767,15 @@ void SipServer::Impl::maybe_finish(Call& call) {
       *timer = nullptr;
     }
   }
-  if (call.attempt_counted) {
-    ledger.attempt_ended(call.buyer->id);
-    call.attempt_counted = false;
-  }
+  buyer_attempt_stopped(call);
   if (call.counted_for_publisher) {
     ledger.publisher_call_ended(call.facts.publisher_id);
     call.counted_for_publisher = false;
   }
   call.cdr.end_at = now_ms();
   if (call.cdr.final_status == 0) call.cdr.final_status = call.answered ? 200 : 500;
+  const int fs = call.cdr.final_status;
+  metrics.call_ended(call.answered ? "answered" : fs == 486 ? "busy" : fs == 480 ? "no_answer" : fs == 487 ? "cancelled" : "failed");
   spdlog::info("call {} ended: status {}, hangup {} ({})", call.facts.call_uuid, call.cdr.final_status,
                call.cdr.hangup_side, call.cdr.hangup_cause);
   if (cdr_sink) cdr_sink(std::move(call.cdr));
@@ -834,8 +874,9 @@ void SipServer::Impl::maybe_shut_down() {
 
 // ------------------------------------------------------------------ public
 
-SipServer::SipServer(SipServerConfig config, std::shared_ptr<const routing::Snapshot> snapshot, CdrSink cdr_sink)
-    : impl_(std::make_unique<Impl>()) {
+SipServer::SipServer(SipServerConfig config, std::shared_ptr<const routing::Snapshot> snapshot, CdrSink cdr_sink,
+                     Metrics& metrics)
+    : impl_(std::make_unique<Impl>(metrics)) {
   impl_->config = std::move(config);
   impl_->snapshot = std::move(snapshot);
   impl_->cdr_sink = std::move(cdr_sink);
@@ -870,6 +911,8 @@ void SipServer::drain(std::chrono::milliseconds timeout, std::function<void()> o
     impl->begin_drain(timeout);
   });
 }
+
+void SipServer::post(std::function<void()> job) { impl_->inbox.post(std::move(job)); }
 
 void SipServer::join() {
   if (thread_.joinable()) thread_.join();

@@ -29,9 +29,13 @@ struct SipServerConfig {
 // should hand the record to another thread).
 using CdrSink = std::function<void(db::CallRecord)>;
 
+class Metrics;
+
 class SipServer {
  public:
-  SipServer(SipServerConfig config, std::shared_ptr<const routing::Snapshot> snapshot, CdrSink cdr_sink);
+  // metrics must outlive the server.
+  SipServer(SipServerConfig config, std::shared_ptr<const routing::Snapshot> snapshot, CdrSink cdr_sink,
+            Metrics& metrics);
   ~SipServer();
   SipServer(const SipServer&) = delete;
   SipServer& operator=(const SipServer&) = delete;
@@ -50,6 +54,9 @@ class SipServer {
   // up to `timeout`, then hang up what is left, shut the stack down and end
   // the SIP thread. on_stopped runs on the SIP thread at the very end.
   void drain(std::chrono::milliseconds timeout, std::function<void()> on_stopped);
+
+  // Any thread: runs job on the SIP thread (used for the health heartbeat).
+  void post(std::function<void()> job);
 
   // Waits for the SIP thread to end.
   void join();

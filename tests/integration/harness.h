@@ -128,6 +128,38 @@ class Process {
   int status_ = 0;
 };
 
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+
+// A plain HTTP/1.0 GET to 127.0.0.1:port (no client library needed for two endpoints).
+inline HttpReply http_get(int port, const std::string& path) {
+  HttpReply reply;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return reply;
+  }
+  std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  if (write(fd, request.data(), request.size()) < 0) {
+    close(fd);
+    return reply;
+  }
+  std::string raw;
+  char buffer[65536];
+  ssize_t n;
+  while ((n = read(fd, buffer, sizeof buffer)) > 0) raw.append(buffer, static_cast<std::size_t>(n));
+  close(fd);
+  if (raw.rfind("HTTP/1.", 0) == 0 && raw.size() > 12) reply.status = std::atoi(raw.c_str() + 9);
+  if (auto body = raw.find("\r\n\r\n"); body != std::string::npos) reply.body = raw.substr(body + 4);
+  return reply;
+}
+
 // Waits for a condition with a generous deadline; says nothing about speed.
 template <class F>
 bool eventually(F condition, std::chrono::milliseconds limit = 15s) {

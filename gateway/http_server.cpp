@@ -1,0 +1,78 @@
+#include "gateway/http_server.h"
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <memory>
+
+namespace sipgw::gateway {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = boost::asio::ip::tcp;
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const HttpServer::Handler& handler) : stream_(std::move(socket)), handler_(handler) {}
+
+  void start() {
+    stream_.expires_after(std::chrono::seconds(10));
+    http::async_read(stream_, buffer_, request_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (!ec) self->respond();
+    });
+  }
+
+ private:
+  void respond() {
+    response_.version(request_.version());
+    response_.keep_alive(false);
+    response_.set(http::field::server, "sipgw");
+    if (request_.method() != http::verb::get && request_.method() != http::verb::head) {
+      response_.result(http::status::method_not_allowed);
+      response_.set(http::field::content_type, "text/plain");
+      response_.body() = "GET only\n";
+    } else {
+      std::string path(request_.target());
+      if (auto q = path.find('?'); q != std::string::npos) path.resize(q);
+      HttpResponse r = handler_(path);
+      response_.result(r.status);
+      response_.set(http::field::content_type, r.content_type);
+      response_.body() = std::move(r.body);
+    }
+    response_.prepare_payload();
+    http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code, std::size_t) {
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  http::request<http::string_body> request_;
+  http::response<http::string_body> response_;
+  const HttpServer::Handler& handler_;
+};
+
+}  // namespace
+
+HttpServer::HttpServer(boost::asio::io_context& io, const std::string& address, unsigned short port, Handler handler)
+    : acceptor_(io, tcp::endpoint(boost::asio::ip::make_address(address), port)), handler_(std::move(handler)) {
+  accept();
+}
+
+void HttpServer::stop() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+void HttpServer::accept() {
+  acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
+    if (ec) return;  // closed
+    std::make_shared<Session>(std::move(socket), handler_)->start();
+    accept();
+  });
+}
+
+}  // namespace sipgw::gateway

@@ -1,0 +1,34 @@
+// A minimal HTTP/1.1 server on the Asio io_context (Boost.Beast) for
+// /metrics and /healthz. One request per connection, GET only; it runs on
+// the Asio thread, never on the SIP thread.
+#pragma once
+
+#include <boost/asio.hpp>
+
+#include <functional>
+#include <string>
+
+namespace sipgw::gateway {
+
+struct HttpResponse {
+  unsigned status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+class HttpServer {
+ public:
+  using Handler = std::function<HttpResponse(const std::string& path)>;
+
+  // Listens on address:port right away; throws boost::system::system_error
+  // when it cannot bind (start-up only).
+  HttpServer(boost::asio::io_context& io, const std::string& address, unsigned short port, Handler handler);
+  void stop();
+
+ private:
+  void accept();
+  boost::asio::ip::tcp::acceptor acceptor_;
+  Handler handler_;
+};
+
+}  // namespace sipgw::gateway

@@ -1,0 +1,100 @@
+#include "gateway/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <array>
+
+namespace sipgw::gateway {
+
+namespace {
+
+// Setup times from 1 ms to 30 s.
+const prometheus::Histogram::BucketBoundaries kSetupBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                               0.5,   1,      2.5,   5,    10,    20,   30};
+
+std::string bounded_method(std::string_view method) {
+  static constexpr std::array kMethods = {"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "UPDATE", "PRACK"};
+  for (const char* m : kMethods) {
+    if (method == m) return m;
+  }
+  return "other";
+}
+
+}  // namespace
+
+Metrics::Metrics(const std::string& version)
+    : registry_(std::make_shared<prometheus::Registry>()),
+      sip_requests_(prometheus::BuildCounter().Name("sipgw_sip_requests_total").Help("SIP requests received, by method").Register(*registry_)),
+      invites_(prometheus::BuildCounter().Name("sipgw_invites_total").Help("Initial INVITEs by domain and result").Register(*registry_)),
+      auth_failures_(prometheus::BuildCounter().Name("sipgw_auth_failures_total").Help("Refused publisher authentication, by domain and reason").Register(*registry_)),
+      calls_active_(prometheus::BuildGauge().Name("sipgw_calls_active").Help("Calls in progress").Register(*registry_).Add({})),
+      calls_(prometheus::BuildCounter().Name("sipgw_calls_total").Help("Finished calls by outcome").Register(*registry_)),
+      buyer_attempts_(prometheus::BuildCounter().Name("sipgw_buyer_attempts_total").Help("Buyer attempts by buyer and result").Register(*registry_)),
+      buyer_calls_active_(prometheus::BuildGauge().Name("sipgw_buyer_calls_active").Help("Calls ringing or connected at each buyer").Register(*registry_)),
+      call_setup_(prometheus::BuildHistogram().Name("sipgw_call_setup_seconds").Help("INVITE received to 200 sent").Register(*registry_).Add({}, kSetupBuckets)),
+      post_dial_delay_(prometheus::BuildHistogram().Name("sipgw_post_dial_delay_seconds").Help("INVITE received to first 18x sent").Register(*registry_).Add({}, kSetupBuckets)),
+      generation_(prometheus::BuildGauge().Name("sipgw_provisioning_generation").Help("Generation of the provisioning snapshot in use").Register(*registry_).Add({})),
+      reloads_(prometheus::BuildCounter().Name("sipgw_provisioning_reloads_total").Help("Provisioning snapshots loaded after a database change").Register(*registry_).Add({})),
+      cdr_queue_depth_(prometheus::BuildGauge().Name("sipgw_cdr_queue_depth").Help("Call records waiting to be written").Register(*registry_).Add({})) {
+  prometheus::BuildGauge().Name("sipgw_build_info").Help("sipgw build").Register(*registry_).Add({{"version", version}}).Set(1);
+}
+
+template <class Metric>
+Metric& Metrics::child(prometheus::Family<Metric>& family, std::map<std::string, Metric*>& cache, const std::string& key,
+                       const prometheus::Labels& labels) {
+  auto it = cache.find(key);
+  if (it != cache.end()) return *it->second;
+  Metric& m = family.Add(labels);
+  cache.emplace(key, &m);
+  return m;
+}
+
+void Metrics::request_received(std::string_view method) {
+  auto m = bounded_method(method);
+  child(sip_requests_, sip_request_cache_, m, {{"method", m}}).Increment();
+}
+
+void Metrics::invite(const std::string& domain, std::string_view result) {
+  std::string r(result);
+  child(invites_, invite_cache_, domain + '\0' + r, {{"domain", domain}, {"result", r}}).Increment();
+}
+
+void Metrics::auth_failure(const std::string& domain, std::string_view reason) {
+  std::string r(reason);
+  child(auth_failures_, auth_failure_cache_, domain + '\0' + r, {{"domain", domain}, {"reason", r}}).Increment();
+}
+
+void Metrics::call_started() { calls_active_.Increment(); }
+
+void Metrics::call_ended(std::string_view outcome) {
+  calls_active_.Decrement();
+  std::string o(outcome);
+  child(calls_, call_cache_, o, {{"outcome", o}}).Increment();
+}
+
+void Metrics::buyer_attempt(const std::string& buyer, std::string_view result) {
+  std::string r(result);
+  child(buyer_attempts_, buyer_attempt_cache_, buyer + '\0' + r, {{"buyer", buyer}, {"result", r}}).Increment();
+}
+
+void Metrics::buyer_call_started(const std::string& buyer) {
+  child(buyer_calls_active_, buyer_active_cache_, buyer, {{"buyer", buyer}}).Increment();
+}
+
+void Metrics::buyer_call_ended(const std::string& buyer) {
+  child(buyer_calls_active_, buyer_active_cache_, buyer, {{"buyer", buyer}}).Decrement();
+}
+
+void Metrics::call_setup(double seconds) { call_setup_.Observe(seconds); }
+void Metrics::post_dial_delay(double seconds) { post_dial_delay_.Observe(seconds); }
+
+void Metrics::provisioning_loaded(std::uint64_t generation) {
+  generation_.Set(static_cast<double>(generation));
+  if (generation > 1) reloads_.Increment();
+}
+
+void Metrics::cdr_queue_depth(std::size_t depth) { cdr_queue_depth_.Set(static_cast<double>(depth)); }
+
+std::string Metrics::serialize() const { return prometheus::TextSerializer().Serialize(registry_->Collect()); }
+
+}  // namespace sipgw::gateway

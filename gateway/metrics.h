@@ -1,0 +1,73 @@
+// sipgw's Prometheus metrics (names and labels are the contract of
+// ../shared/design.md). Labels stay bounded: domains and buyers are
+// provisioned names (an unknown domain is "unknown"), methods come from a
+// fixed list, results and reasons are fixed words; never a number, caller
+// or address.
+//
+// The SIP-thread methods cache each label child in a map only that thread
+// touches, so a call costs atomic increments and no registry lock.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace sipgw::gateway {
+
+class Metrics {
+ public:
+  explicit Metrics(const std::string& version);
+
+  // ---- SIP thread ----
+  void request_received(std::string_view method);
+  void invite(const std::string& domain, std::string_view result);  // admitted | challenged | rejected | draining
+  void auth_failure(const std::string& domain, std::string_view reason);
+  void call_started();
+  void call_ended(std::string_view outcome);  // answered | busy | no_answer | cancelled | failed
+  void buyer_attempt(const std::string& buyer, std::string_view result);
+  void buyer_call_started(const std::string& buyer);
+  void buyer_call_ended(const std::string& buyer);
+  void call_setup(double seconds);       // INVITE in to 200 out
+  void post_dial_delay(double seconds);  // INVITE in to first 18x out
+
+  // ---- Asio thread ----
+  void provisioning_loaded(std::uint64_t generation);
+  void cdr_queue_depth(std::size_t depth);
+
+  // Any thread: the Prometheus text exposition of every metric.
+  std::string serialize() const;
+
+ private:
+  template <class Metric>
+  Metric& child(prometheus::Family<Metric>& family, std::map<std::string, Metric*>& cache, const std::string& key,
+                const prometheus::Labels& labels);
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& sip_requests_;
+  prometheus::Family<prometheus::Counter>& invites_;
+  prometheus::Family<prometheus::Counter>& auth_failures_;
+  prometheus::Gauge& calls_active_;
+  prometheus::Family<prometheus::Counter>& calls_;
+  prometheus::Family<prometheus::Counter>& buyer_attempts_;
+  prometheus::Family<prometheus::Gauge>& buyer_calls_active_;
+  prometheus::Histogram& call_setup_;
+  prometheus::Histogram& post_dial_delay_;
+  prometheus::Gauge& generation_;
+  prometheus::Counter& reloads_;
+  prometheus::Gauge& cdr_queue_depth_;
+
+  // SIP-thread caches, keyed by the joined label values.
+  std::map<std::string, prometheus::Counter*> sip_request_cache_, invite_cache_, auth_failure_cache_, call_cache_,
+      buyer_attempt_cache_;
+  std::map<std::string, prometheus::Gauge*> buyer_active_cache_;
+};
+
+}  // namespace sipgw::gateway

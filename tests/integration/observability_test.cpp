@@ -1,0 +1,91 @@
+// /metrics and /healthz of the real daemon.
+#include "harness.h"
+
+namespace sipgw::integration {
+namespace {
+
+class Observability : public GatewayTest {
+ protected:
+  void SetUp() override {
+    GatewayTest::SetUp();
+    metrics_port_ = free_port();
+  }
+  void start() { start_gateway({"--metrics", "127.0.0.1:" + std::to_string(metrics_port_)}); }
+  std::string scrape() {
+    auto r = http_get(metrics_port_, "/metrics");
+    EXPECT_EQ(r.status, 200);
+    return r.body;
+  }
+  static bool has_line(const std::string& text, const std::string& line) {
+    return text.find("\n" + line + "\n") != std::string::npos || text.rfind(line + "\n", 0) == 0;
+  }
+  int metrics_port_ = 0;
+};
+
+TEST_F(Observability, MetricsCountCallsRejectionsAndAttemptsWithBoundedLabels) {
+  provision_basic();
+  start();
+  auto b = answering_buyer({"pub1", std::nullopt, "camp1"});
+  auto p = place({}, {"-d", "50"});
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
+  publisher_port_ = free_port();
+  PublisherPlan refused;
+  refused.expect = 403;
+  auto r = place(refused, {}, "127.0.0.2");
+  EXPECT_EQ(r.wait(), 0);
+  publisher_port_ = free_port();
+  PublisherPlan unknown;
+  unknown.domain = "evil.example.com";
+  unknown.expect = 404;
+  auto u = place(unknown);
+  EXPECT_EQ(u.wait(), 0);
+
+  std::string m;
+  ASSERT_TRUE(eventually([&] {
+    m = scrape();
+    return has_line(m, "sipgw_calls_total{outcome=\"answered\"} 1");
+  })) << m;
+  EXPECT_TRUE(has_line(m, "sipgw_invites_total{domain=\"ip.test\",result=\"admitted\"} 1")) << m;
+  EXPECT_TRUE(has_line(m, "sipgw_invites_total{domain=\"ip.test\",result=\"rejected\"} 1")) << m;
+  EXPECT_TRUE(has_line(m, "sipgw_invites_total{domain=\"unknown\",result=\"rejected\"} 1")) << m;
+  EXPECT_TRUE(has_line(m, "sipgw_auth_failures_total{domain=\"ip.test\",reason=\"ip_not_allowed\"} 1")) << m;
+  EXPECT_TRUE(has_line(m, "sipgw_buyer_attempts_total{buyer=\"buyer1\",result=\"answered\"} 1")) << m;
+  EXPECT_TRUE(has_line(m, "sipgw_buyer_calls_active{buyer=\"buyer1\"} 0")) << m;
+  EXPECT_TRUE(has_line(m, "sipgw_calls_active 0")) << m;
+  EXPECT_TRUE(has_line(m, "sipgw_call_setup_seconds_count 1")) << m;
+  EXPECT_TRUE(has_line(m, "sipgw_post_dial_delay_seconds_count 1")) << m;
+  EXPECT_TRUE(has_line(m, "sipgw_sip_requests_total{method=\"INVITE\"} 3")) << m;
+  EXPECT_TRUE(has_line(m, "sipgw_sip_requests_total{method=\"BYE\"} 1")) << m;
+  EXPECT_TRUE(has_line(m, "sipgw_provisioning_generation 1")) << m;
+  EXPECT_TRUE(has_line(m, "sipgw_cdr_queue_depth 0")) << m;
+  EXPECT_TRUE(has_line(m, "sipgw_build_info{version=\"" SIPGW_VERSION "\"} 1")) << m;
+  // Never a number, a caller, a foreign domain or an address in a label.
+  for (const char* leak : {"+1888", "+1555", "evil.example.com", "127.0.0.2"}) {
+    EXPECT_EQ(m.find(leak), std::string::npos) << leak;
+  }
+
+  // A provisioning change shows up as a new generation and a reload.
+  ASSERT_EQ(ctl({"publisher", "add", "late"}), 0);
+  ASSERT_TRUE(eventually([&] { return has_line(scrape(), "sipgw_provisioning_generation 2"); }));
+  EXPECT_TRUE(has_line(scrape(), "sipgw_provisioning_reloads_total 1"));
+}
+
+TEST_F(Observability, HealthzIsOkWhileServingAndUnhealthyWhileDraining) {
+  provision_basic();
+  start();
+  EXPECT_EQ(http_get(metrics_port_, "/healthz").status, 200);
+  EXPECT_EQ(http_get(metrics_port_, "/nope").status, 404);
+  auto b = answering_buyer({"pub1", std::nullopt, "camp1"});
+  auto p = place({}, {"-d", "1500"});
+  ASSERT_TRUE(eventually([&] { return gateway_.log().find("answered by buyer") != std::string::npos; }));
+  gateway_.signal(SIGTERM);
+  ASSERT_TRUE(eventually([&] { return http_get(metrics_port_, "/healthz").status == 503; }));
+  EXPECT_EQ(http_get(metrics_port_, "/healthz").body, "draining\n");
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
+  EXPECT_EQ(gateway_.wait(), 0);
+}
+
+}  // namespace
+}  // namespace sipgw::integration
