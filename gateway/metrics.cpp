@@ -31,6 +31,7 @@ Metrics::Metrics(const std::string& version)
       calls_(prometheus::BuildCounter().Name("sipgw_calls_total").Help("Finished calls by outcome").Register(*registry_)),
       buyer_attempts_(prometheus::BuildCounter().Name("sipgw_buyer_attempts_total").Help("Buyer attempts by buyer and result").Register(*registry_)),
       buyer_calls_active_(prometheus::BuildGauge().Name("sipgw_buyer_calls_active").Help("Calls ringing or connected at each buyer").Register(*registry_)),
+      buyer_cap_(prometheus::BuildGauge().Name("sipgw_buyer_concurrency_cap").Help("Concurrency cap of each buyer (0: none)").Register(*registry_)),
       call_setup_(prometheus::BuildHistogram().Name("sipgw_call_setup_seconds").Help("INVITE received to 200 sent").Register(*registry_).Add({}, kSetupBuckets)),
       post_dial_delay_(prometheus::BuildHistogram().Name("sipgw_post_dial_delay_seconds").Help("INVITE received to first 18x sent").Register(*registry_).Add({}, kSetupBuckets)),
       generation_(prometheus::BuildGauge().Name("sipgw_provisioning_generation").Help("Generation of the provisioning snapshot in use").Register(*registry_).Add({})),
@@ -83,6 +84,10 @@ void Metrics::buyer_call_started(const std::string& buyer) {
 
 void Metrics::buyer_call_ended(const std::string& buyer) {
   child(buyer_calls_active_, buyer_active_cache_, buyer, {{"buyer", buyer}}).Decrement();
+}
+
+void Metrics::buyer_concurrency_cap(const std::string& buyer, std::int64_t cap) {
+  child(buyer_cap_, buyer_cap_cache_, buyer, {{"buyer", buyer}}).Set(static_cast<double>(cap));
 }
 
 void Metrics::call_setup(double seconds) { call_setup_.Observe(seconds); }

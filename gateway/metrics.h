@@ -35,6 +35,9 @@ class Metrics {
   void buyer_attempt(const std::string& buyer, std::string_view result);
   void buyer_call_started(const std::string& buyer);
   void buyer_call_ended(const std::string& buyer);
+  // The buyer's concurrency cap from provisioning (0 when it has none), so
+  // an alert can compare it with sipgw_buyer_calls_active.
+  void buyer_concurrency_cap(const std::string& buyer, std::int64_t cap);
   void call_setup(double seconds);       // INVITE in to 200 out
   void post_dial_delay(double seconds);  // INVITE in to first 18x out
 
@@ -58,6 +61,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& calls_;
   prometheus::Family<prometheus::Counter>& buyer_attempts_;
   prometheus::Family<prometheus::Gauge>& buyer_calls_active_;
+  prometheus::Family<prometheus::Gauge>& buyer_cap_;
   prometheus::Histogram& call_setup_;
   prometheus::Histogram& post_dial_delay_;
   prometheus::Gauge& generation_;
@@ -67,7 +71,7 @@ class Metrics {
   // SIP-thread caches, keyed by the joined label values.
   std::map<std::string, prometheus::Counter*> sip_request_cache_, invite_cache_, auth_failure_cache_, call_cache_,
       buyer_attempt_cache_;
-  std::map<std::string, prometheus::Gauge*> buyer_active_cache_;
+  std::map<std::string, prometheus::Gauge*> buyer_active_cache_, buyer_cap_cache_;
 };
 
 }  // namespace sipgw::gateway

@@ -207,6 +207,7 @@ struct SipServer::Impl {
   void begin_drain(std::chrono::milliseconds timeout);
   static void on_drain_timeout(Impl* self, su_timer_t*, Call*);
   void maybe_shut_down();
+  void publish_buyer_caps();
 };
 
 // ------------------------------------------------------------------ thread
@@ -240,6 +241,7 @@ void SipServer::Impl::run(std::promise<std::expected<void, std::string>>& starte
                  NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"), NUTAG_USER_AGENT("sipgw/0.1"),
                  NUTAG_SESSION_TIMER(0), SIPTAG_SUPPORTED_STR(""), TAG_END());
 
+  publish_buyer_caps();
   su_wait_create(wait, inbox.fd(), SU_WAIT_IN);
   wait_index = su_root_register(root, wait, on_inbox, this, su_pri_normal);
   started.set_value({});
@@ -902,7 +904,14 @@ void SipServer::restore_connections(std::vector<std::pair<std::string, std::int6
 }
 
 void SipServer::update_snapshot(std::shared_ptr<const routing::Snapshot> snapshot) {
-  impl_->inbox.post([impl = impl_.get(), snapshot = std::move(snapshot)]() mutable { impl->snapshot = std::move(snapshot); });
+  impl_->inbox.post([impl = impl_.get(), snapshot = std::move(snapshot)]() mutable {
+    impl->snapshot = std::move(snapshot);
+    impl->publish_buyer_caps();
+  });
+}
+
+void SipServer::Impl::publish_buyer_caps() {
+  for (const auto& [id, buyer] : snapshot->buyers) metrics.buyer_concurrency_cap(id, buyer.concurrency_cap.value_or(0));
 }
 
 void SipServer::drain(std::chrono::milliseconds timeout, std::function<void()> on_stopped) {

@@ -1,6 +1,9 @@
 // /metrics and /healthz of the real daemon.
 #include "harness.h"
 
+#include <cctype>
+#include <cstdio>
+
 namespace sipgw::integration {
 namespace {
 
@@ -85,6 +88,70 @@ TEST_F(Observability, HealthzIsOkWhileServingAndUnhealthyWhileDraining) {
   EXPECT_EQ(p.wait(), 0);
   EXPECT_EQ(b.wait(), 0);
   EXPECT_EQ(gateway_.wait(), 0);
+}
+
+}  // namespace
+}  // namespace sipgw::integration
+
+namespace sipgw::integration {
+namespace {
+
+// The value of a single-sample PromQL query, or nullopt while there is none.
+std::optional<double> prometheus_value(int port, const std::string& promql) {
+  std::string q;
+  for (char c : promql) {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      q += c;
+    } else {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(c));
+      q += hex;
+    }
+  }
+  auto reply = http_get(port, "/api/v1/query?query=" + q);
+  if (reply.status != 200) return std::nullopt;
+  auto j = nlohmann::json::parse(reply.body, nullptr, false);
+  if (!j.is_object() || j["status"] != "success" || j["data"]["result"].empty()) return std::nullopt;
+  return std::stod(j["data"]["result"][0]["value"][1].get<std::string>());
+}
+
+TEST_F(Observability, ARealPrometheusScrapesTheCallCount) {
+  if (std::system("command -v prometheus > /dev/null") != 0) GTEST_SKIP() << "prometheus is not installed";
+  provision_basic();
+  start();
+  // The project's scrape config, pointed at this gateway, scraping every second.
+  std::string config = slurp(std::string(DEPLOY_DIR) + "/prometheus/prometheus.yml");
+  auto replace = [&](const std::string& from, const std::string& to) {
+    auto at = config.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    config.replace(at, from.size(), to);
+  };
+  replace("127.0.0.1:9469", "127.0.0.1:" + std::to_string(metrics_port_));
+  replace("scrape_interval: 15s", "scrape_interval: 1s");
+  replace("- sipgw-rules.yml", "- " + std::string(DEPLOY_DIR) + "/prometheus/sipgw-rules.yml");
+  auto config_path = write_scenario("prometheus.yml", config);
+  int prometheus_port = free_port();
+  Process prometheus({"prometheus", "--config.file=" + config_path, "--storage.tsdb.path=" + dir_.file("tsdb"),
+                      "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port)},
+                     dir_.file("prometheus.log"));
+  logs_.emplace_back("prometheus", dir_.file("prometheus.log"));
+  // Wait for a first successful scrape; sipgw_calls_total has no series before a call.
+  ASSERT_TRUE(eventually([&] { return prometheus_value(prometheus_port, "up{job=\"sipgw\"}") == 1.0; }, 30s));
+  const double before = prometheus_value(prometheus_port, "sum(sipgw_calls_total)").value_or(0);
+
+  constexpr int kCalls = 3;
+  auto b = answering_buyer({"pub1", std::nullopt, "camp1"}, 0, {"-m", std::to_string(kCalls)});
+  auto p = place({}, {"-m", std::to_string(kCalls), "-r", "10", "-d", "50"});
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
+  std::optional<double> after;
+  EXPECT_TRUE(eventually([&] {
+    after = prometheus_value(prometheus_port, "sum(sipgw_calls_total)");
+    return after && *after - before >= kCalls;
+  }, 30s));
+  ASSERT_TRUE(after);
+  EXPECT_EQ(*after - before, kCalls);
+  EXPECT_EQ(prometheus_value(prometheus_port, "sum(sipgw_calls_total{outcome=\"answered\"})"), kCalls);
 }
 
 }  // namespace
