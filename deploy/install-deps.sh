@@ -10,7 +10,7 @@ packages=(
   prometheus-cpp-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
   libhowardhinnant-date-dev tzdata uuid-dev
   libgtest-dev libgmock-dev
-  sip-tester prometheus
+  sip-tester prometheus kamailio
 )
 missing=()
 for p in "${packages[@]}"; do

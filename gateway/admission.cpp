@@ -64,12 +64,23 @@ DigestResult check_digest(const routing::Snapshot& s, const routing::Domain& dom
 
 }  // namespace
 
+auth::IpAddress publisher_address(const routing::Snapshot& s, const InboundInvite& invite) {
+  if (invite.forwarded_source.empty()) return invite.source;
+  const auto& trusted = s.settings.front_end_addresses;
+  bool from_front_end = std::any_of(trusted.begin(), trusted.end(),
+                                    [&](const auth::Cidr& c) { return auth::contains(c, invite.source); });
+  if (!from_front_end) return invite.source;  // a forged header from anyone else changes nothing
+  auto named = auth::parse_ip(invite.forwarded_source);
+  return named ? *named : invite.source;
+}
+
 Decision admit(const routing::Snapshot& s, const InboundInvite& invite, DigestState& digest, std::int64_t now) {
   const routing::Domain* domain = s.find_domain(invite.request_host);
   if (domain == nullptr) return Rejected{404, "Not Found (Unknown Domain)", "unknown_domain"};
 
   std::string publisher_id;
-  const std::string* allowed = domain->auth_mode == AuthMode::digest ? nullptr : s.publisher_for_source(invite.source);
+  const std::string* allowed =
+      domain->auth_mode == AuthMode::digest ? nullptr : s.publisher_for_source(publisher_address(s, invite));
   if (allowed != nullptr) {
     publisher_id = *allowed;
   } else if (domain->auth_mode == AuthMode::ip) {

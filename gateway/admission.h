@@ -35,6 +35,9 @@ struct InboundInvite {
   std::string request_user;  // the dialed number
   std::string request_uri;   // as received, for the digest uri check
   auth::IpAddress source;    // the packet's real source address
+  // The publisher's address as named by a front end (settings'
+  // front_end_source_header); trusted only when `source` is a front end.
+  std::string forwarded_source;
   std::vector<DigestCredentials> credentials;
 };
 
@@ -69,6 +72,10 @@ struct DigestState {
   auth::NonceIssuer issuer;
   auth::NonceCountTracker counts;
 };
+
+// The address the publisher is judged by: the packet's source, or, when the
+// packet comes from a trusted front end, the address it names.
+auth::IpAddress publisher_address(const routing::Snapshot& snapshot, const InboundInvite& invite);
 
 Decision admit(const routing::Snapshot& snapshot, const InboundInvite& invite, DigestState& digest,
                std::int64_t now_seconds);

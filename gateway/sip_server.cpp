@@ -348,6 +348,12 @@ InboundInvite SipServer::Impl::inbound_facts(sip_t const* sip) {
       if (auto ip = auth::ip_from_sockaddr(ai->ai_addr, ai->ai_addrlen)) invite.source = *ip;
     }
   }
+  for (const sip_unknown_t* u = sip->sip_unknown; u; u = u->un_next) {
+    if (u->un_name && strcasecmp(u->un_name, snapshot->settings.front_end_source_header.c_str()) == 0) {
+      invite.forwarded_source = str(u->un_value);
+      break;
+    }
+  }
   su_home_t home[1] = {SU_HOME_INIT(home)};
   for (const sip_proxy_authorization_t* a = sip->sip_proxy_authorization; a; a = a->au_next) {
     if (a->au_scheme == nullptr || strcasecmp(a->au_scheme, "Digest") != 0) continue;
@@ -428,7 +434,7 @@ void SipServer::Impl::on_new_invite(nua_handle_t* nh, sip_t const* sip) {
       metrics.auth_failure(domain_label, r);
     }
     spdlog::info("INVITE sip:{}@{} from {} rejected {} ({}{}{})", invite.request_user, invite.request_host,
-                 auth::to_string(invite.source), rejected->status, rejected->reason, rejected->detail.empty() ? "" : ": ",
+                 auth::to_string(publisher_address(*snap, invite)), rejected->status, rejected->reason, rejected->detail.empty() ? "" : ": ",
                  rejected->detail);
     nua_respond(nh, rejected->status, rejected->phrase, TAG_END());
     return;
@@ -478,7 +484,7 @@ void SipServer::Impl::on_new_invite(nua_handle_t* nh, sip_t const* sip) {
   cdr.invite_at = now;
 
   spdlog::info("call {} INVITE {} from publisher {} ({}) campaign {}", f.call_uuid, f.number, f.publisher_id,
-               auth::to_string(invite.source), f.campaign_id);
+               auth::to_string(publisher_address(*snap, invite)), f.campaign_id);
   ledger.publisher_call_started(f.publisher_id);
   call.counted_for_publisher = true;
   metrics.invite(domain_label, "admitted");

@@ -36,6 +36,8 @@ const std::vector<SettingInfo>& known_settings() {
       {"header.afid", "name of the publisher id header sent to buyers"},
       {"header.sid", "name of the sub id header sent to buyers"},
       {"inbound.sub_id_header", "inbound header that carries the publisher's sub id"},
+      {"front_end.addresses", "CIDRs of SIP front ends trusted to name the publisher's address (comma-separated)"},
+      {"front_end.source_header", "header in which a trusted front end names the publisher's address"},
       {"nonce_lifetime", "seconds a digest nonce stays fresh"},
       {"retry_after", "Retry-After seconds on 503 while draining"},
   };
@@ -48,6 +50,28 @@ std::expected<void, std::string> apply_setting(Settings& s, std::string_view key
   if (key == "header.afid") return set_header_name(s.header_afid, key, value);
   if (key == "header.sid") return set_header_name(s.header_sid, key, value);
   if (key == "inbound.sub_id_header") return set_header_name(s.inbound_sub_id_header, key, value);
+  if (key == "front_end.source_header") return set_header_name(s.front_end_source_header, key, value);
+  if (key == "front_end.addresses") {
+    std::vector<auth::Cidr> cidrs;
+    std::string normalized;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      auto item = rest.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (!item.empty()) {
+        auto cidr = auth::parse_cidr(item);
+        if (!cidr) return std::unexpected("setting " + std::string(key) + ": " + cidr.error());
+        cidrs.push_back(*cidr);
+        normalized += (normalized.empty() ? "" : ",") + auth::to_string(*cidr);
+      }
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    s.front_end_addresses = std::move(cidrs);
+    s.front_end_addresses_text = std::move(normalized);
+    return {};
+  }
   if (key == "nonce_lifetime") return set_seconds(s.nonce_lifetime_seconds, key, value, 10, 86400);
   if (key == "retry_after") return set_seconds(s.retry_after_seconds, key, value, 1, 3600);
   return std::unexpected("unknown setting '" + std::string(key) + "' (see sipgwctl setting list)");
@@ -59,6 +83,8 @@ std::string setting_value(const Settings& s, std::string_view key) {
   if (key == "header.afid") return s.header_afid;
   if (key == "header.sid") return s.header_sid;
   if (key == "inbound.sub_id_header") return s.inbound_sub_id_header;
+  if (key == "front_end.addresses") return s.front_end_addresses_text;
+  if (key == "front_end.source_header") return s.front_end_source_header;
   if (key == "nonce_lifetime") return std::to_string(s.nonce_lifetime_seconds);
   if (key == "retry_after") return std::to_string(s.retry_after_seconds);
   return {};

@@ -3,6 +3,8 @@
 // silently ignored.
 #pragma once
 
+#include "auth/cidr.h"
+
 #include <cstdint>
 #include <expected>
 #include <string>
@@ -20,6 +22,12 @@ struct Settings {
   std::string header_sid = "X-PH-RetreaverSID";
   // The inbound header that carries the publisher's sub id.
   std::string inbound_sub_id_header = "X-Sub-ID";
+  // SIP front ends (load balancers) whose packets carry the publisher's real
+  // address in front_end_source_header. From anyone else the header is
+  // ignored, so it cannot be forged.
+  std::vector<auth::Cidr> front_end_addresses;
+  std::string front_end_addresses_text;
+  std::string front_end_source_header = "X-Sipgw-Source-IP";
   std::int64_t nonce_lifetime_seconds = 300;
   std::int64_t retry_after_seconds = 30;  // on 503 while draining
 };

@@ -259,12 +259,15 @@ TEST_F(Ctl, TrunkAndPstnBuyers) {
 TEST_F(Ctl, SettingsListAndSet) {
   ok({"setting", "set", "header.uuid", "X-Call-UUID"});
   ok({"setting", "set", "nonce_lifetime", "60"});
+  ok({"setting", "set", "front_end.addresses", "192.0.2.10, 2001:db8::/64"});
   auto s = json({"setting", "list"});
   std::map<std::string, std::string> values;
   for (auto& row : s) values[row["key"]] = row["value"];
   EXPECT_EQ(values["header.uuid"], "X-Call-UUID");
   EXPECT_EQ(values["header.key"], "X-PH-RetreaverKey");
   EXPECT_EQ(values["nonce_lifetime"], "60");
+  EXPECT_EQ(values["front_end.addresses"], "192.0.2.10/32,2001:db8::/64");
+  EXPECT_EQ(values["front_end.source_header"], "X-Sipgw-Source-IP");
 }
 
 TEST_F(Ctl, CallsListAndShowReadCdrs) {
@@ -350,6 +353,7 @@ TEST_F(Ctl, BadInputIsRefusedAndChangesNothing) {
   refused({"setting", "set", "no.such.key", "1"}, "unknown setting");
   refused({"setting", "set", "nonce_lifetime", "-1"}, "not a whole number of seconds");
   refused({"setting", "set", "header.uuid", "Bad Name"}, "not a SIP header name");
+  refused({"setting", "set", "front_end.addresses", "10.0.0.1/8"}, "host bits set");
   refused({"trunk", "set", "--proxy", "carrier.example.com"}, "not a sip:/sips: URI");
   refused({"publisher", "remove", "pub1"}, "still has credentials");
   refused({"campaign", "remove", "camp1"}, "still has numbers");

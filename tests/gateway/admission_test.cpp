@@ -158,3 +158,39 @@ TEST_F(Admission, DigestOrIpSkipsTheChallengeForAllowlistedSources) {
 
 }  // namespace
 }  // namespace sipgw::gateway
+
+namespace sipgw::gateway {
+namespace {
+
+TEST_F(Admission, FrontEndHeaderIsTrustedOnlyFromAFrontEnd) {
+  ASSERT_TRUE(routing::apply_setting(s.settings, "front_end.addresses", "10.9.0.0/16, 2001:db8::1"));
+  // Through the front end: judged by the publisher's address it names.
+  auto via_lb = invite("ip.test", "10.9.0.5");
+  via_lb.forwarded_source = "192.0.2.9";
+  auto d = admit(s, via_lb, digest, kNow);
+  ASSERT_TRUE(std::holds_alternative<Admitted>(d));
+  EXPECT_EQ(std::get<Admitted>(d).publisher_id, "pub1");
+  // The front end itself is not a publisher.
+  EXPECT_EQ(rejected(admit(s, invite("ip.test", "10.9.0.5"), digest, kNow)).reason, "ip_not_allowed");
+  // A forged header from anyone else is ignored.
+  auto forged = invite("ip.test", "203.0.113.1");
+  forged.forwarded_source = "192.0.2.9";
+  EXPECT_EQ(rejected(admit(s, forged, digest, kNow)).reason, "ip_not_allowed");
+  EXPECT_EQ(auth::to_string(publisher_address(s, forged)), "203.0.113.1");
+  // A front end naming garbage leaves the front end's own address.
+  via_lb.forwarded_source = "not-an-ip";
+  EXPECT_EQ(rejected(admit(s, via_lb, digest, kNow)).reason, "ip_not_allowed");
+  // IPv6 front end.
+  auto v6 = invite("ip.test", "2001:db8::1");
+  v6.forwarded_source = "192.0.2.77";
+  EXPECT_TRUE(std::holds_alternative<Admitted>(admit(s, v6, digest, kNow)));
+}
+
+TEST_F(Admission, WithoutFrontEndsTheHeaderChangesNothing) {
+  auto i = invite("ip.test", "203.0.113.1");
+  i.forwarded_source = "192.0.2.9";
+  EXPECT_EQ(rejected(admit(s, i, digest, kNow)).status, 403);
+}
+
+}  // namespace
+}  // namespace sipgw::gateway

@@ -75,7 +75,13 @@ class Process {
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    if (posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) pid_ = -1;
+    // Its own process group, so children it forks (Kamailio's workers) die with it.
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    if (posix_spawnp(&pid_, args[0], &actions, &attributes, args.data(), environ) != 0) pid_ = -1;
+    posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
   }
   Process(Process&& o) noexcept : pid_(std::exchange(o.pid_, -1)), log_(std::move(o.log_)), status_(o.status_) {}
@@ -86,13 +92,22 @@ class Process {
     status_ = o.status_;
     return *this;
   }
-  ~Process() { kill_now(); }
+  // SIGTERM to the group first, so a parent (Kamailio) can reap its workers.
+  ~Process() {
+    if (pid_ > 0) {
+      ::kill(-pid_, SIGTERM);
+      auto deadline = std::chrono::steady_clock::now() + 2s;
+      while (running() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+    }
+    kill_now();
+  }
 
   bool running() {
     if (pid_ <= 0) return false;
     int st = 0;
     if (waitpid(pid_, &st, WNOHANG) == pid_) {
       status_ = st;
+      ::kill(-pid_, SIGKILL);  // anything it left behind in its group
       pid_ = -1;
       return false;
     }
@@ -115,7 +130,7 @@ class Process {
   }
   void kill_now() {
     if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
+      ::kill(-pid_, SIGKILL);  // the whole process group
       waitpid(pid_, nullptr, 0);
       pid_ = -1;
     }

@@ -17,12 +17,13 @@ struct PublisherPlan {
   bool buyer_hangs_up = false;                 // after ACK, wait for the buyer's BYE
   std::string sub_id;                          // X-Sub-ID when not empty
   bool expect_retry_after = false;             // check a Retry-After on the final response
+  std::string extra_headers;                   // "Name: value\n" lines added to the INVITE
 };
 
 inline std::string publisher_xml(const PublisherPlan& p) {
   const std::string from = "From: <sip:+15551230000@[local_ip]>;tag=[call_number]\n";
   const std::string common = "To: <sip:" + p.number + "@" + p.domain + ">\nCall-ID: [call_id]\nMax-Forwards: 70\n";
-  const std::string sub = p.sub_id.empty() ? "" : "X-Sub-ID: " + p.sub_id + "\n";
+  const std::string sub = (p.sub_id.empty() ? "" : "X-Sub-ID: " + p.sub_id + "\n") + p.extra_headers;
   const std::string sdp =
       "Content-Type: application/sdp\nContent-Length: [len]\n\nv=0\no=pub 1 1 IN IP4 [local_ip]\ns=-\n"
       "c=IN IP4 [local_ip]\nt=0 0\nm=audio 40000 RTP/AVP 0\na=rtpmap:0 PCMU/8000\n";

@@ -1,0 +1,132 @@
+// Kamailio (Debian package) load-balancing over two sipgw instances with the
+// project's deploy/kamailio/kamailio.cfg: calls spread over both, the
+// publisher's address survives the hop, and when one gateway dies new calls
+// go through the other.
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <cerrno>
+
+namespace sipgw::integration {
+namespace {
+
+constexpr const char* kFrontEnd = "127.0.0.3";  // Kamailio's address
+constexpr const char* kPublisher = "127.0.0.2";
+
+// Kamailio is ready once it holds its UDP port.
+bool udp_port_taken(const char* ip, int port) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  inet_pton(AF_INET, ip, &a.sin_addr);
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  bool taken = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno == EADDRINUSE;
+  close(fd);
+  return taken;
+}
+
+class ScaleOut : public GatewayTest {
+ protected:
+  void provision(db::Connection& c) {
+    db::Admin a(c);
+    ok(a.add_domain("ip.test", "ip", std::nullopt, std::nullopt));
+    ok(a.add_publisher("pub1", "", std::nullopt));
+    ASSERT_TRUE(a.add_allowlist(kPublisher, "pub1", "the publisher, seen through Kamailio"));
+    ok(a.add_campaign("camp1", "", 30));
+    ok(a.add_number("+18882223333", "camp1", std::nullopt));
+    db::BuyerChanges b;
+    b.target = "sip:agentqueue@127.0.0.1:" + std::to_string(buyer_port_);
+    b.headers = std::vector<std::string>{"X-Campaign-ID: [campaign_id]"};
+    ok(a.add_buyer("buyer1", b));
+    ok(a.add_route("camp1", "buyer1", 0, 1));
+    ok(a.set_setting("front_end.addresses", kFrontEnd));
+  }
+
+  Process start_second_gateway(const std::string& db_path, int port, const std::string& log) {
+    Process p({SIPGW_PATH, "--db", db_path, "--listen", "udp:127.0.0.1:" + std::to_string(port), "--poll-interval-ms", "100"},
+              log);
+    EXPECT_TRUE(eventually([&] { return slurp(log).find("listening on") != std::string::npos; }));
+    return p;
+  }
+
+  std::size_t cdr_count(const std::string& db_path) {
+    auto c = db::Connection::open(db_path, db::Connection::Mode::read_only);
+    return c ? static_cast<std::size_t>(c->query_int("SELECT count(*) FROM calls WHERE final_status = 200").value_or(0)) : 0;
+  }
+
+  Process place_through_kamailio(int calls, int kamailio_port) {
+    auto file = write_scenario("publisher-lb-" + std::to_string(++scenarios_) + ".xml", publisher_xml({}));
+    std::vector<std::string> args = {std::string(kFrontEnd) + ":" + std::to_string(kamailio_port), "-sf", file, "-p",
+                                     std::to_string(free_port()), "-m", std::to_string(calls), "-l", "1", "-r", "5",
+                                     "-d", "20"};
+    return sipp("publisher-lb-" + std::to_string(scenarios_), args, kPublisher);
+  }
+};
+
+TEST_F(ScaleOut, KamailioSpreadsCallsAndFailsOverWhenAGatewayDies) {
+  if (std::system("command -v kamailio > /dev/null") != 0) GTEST_SKIP() << "kamailio is not installed";
+  provision(db_);
+  const std::string db2 = dir_.file("gw2.db");
+  {
+    auto c = db::Connection::open(db2, db::Connection::Mode::read_write_create);
+    ASSERT_TRUE(c && db::migrate(*c));
+    provision(*c);
+  }
+  start_gateway({}, "127.0.0.1");
+  const int port2 = free_port();
+  auto gateway2 = start_second_gateway(db2, port2, dir_.file("sipgw2.log"));
+  logs_.emplace_back("sipgw2", dir_.file("sipgw2.log"));
+
+  const int kamailio_port = free_port();
+  const auto list = write_scenario("dispatcher.list", "1 sip:127.0.0.1:" + std::to_string(sip_port_) + "\n1 sip:127.0.0.1:" +
+                                                          std::to_string(port2) + "\n");
+  std::filesystem::create_directories(dir_.file("kamailio-run"));
+  Process kamailio({"kamailio", "-DD", "-E", "-f", std::string(DEPLOY_DIR) + "/kamailio/kamailio.cfg", "-Y",
+                    dir_.file("kamailio-run"), "-m", "64", "-M", "8", "-A",
+                    "LISTEN=udp:" + std::string(kFrontEnd) + ":" + std::to_string(kamailio_port), "-A",
+                    "DISPATCHER_LIST=\"" + list + "\"", "-A", "DS_PING_INTERVAL=1"},
+                   dir_.file("kamailio.log"));
+  logs_.emplace_back("kamailio", dir_.file("kamailio.log"));
+  ASSERT_TRUE(eventually([&] { return !kamailio.running() || udp_port_taken(kFrontEnd, kamailio_port); }));
+  ASSERT_TRUE(kamailio.running()) << slurp(dir_.file("kamailio.log"));
+
+  // Four calls, one after another: round-robin gives each gateway two.
+  {
+    auto b = answering_buyer({"pub1", std::nullopt, "camp1"}, 0, {"-m", "4"});
+    auto p = place_through_kamailio(4, kamailio_port);
+    EXPECT_EQ(p.wait(), 0);
+    EXPECT_EQ(b.wait(), 0);
+  }
+  ASSERT_TRUE(eventually([&] { return cdr_count(db_path_) + cdr_count(db2) == 4; }));
+  EXPECT_EQ(cdr_count(db_path_), 2u);
+  EXPECT_EQ(cdr_count(db2), 2u);
+  // sipgw judged the publisher by the address Kamailio named, not Kamailio's.
+  EXPECT_NE(gateway_.log().find("from publisher pub1 (127.0.0.2)"), std::string::npos);
+
+  // One gateway dies; after a probe interval every new call goes through the other.
+  gateway_.kill_now();
+  std::this_thread::sleep_for(3s);  // lets the 1 s OPTIONS probe notice; asserts nothing about time
+  {
+    auto b = answering_buyer({"pub1", std::nullopt, "camp1"}, 0, {"-m", "4"});
+    auto p = place_through_kamailio(4, kamailio_port);
+    EXPECT_EQ(p.wait(), 0);
+    EXPECT_EQ(b.wait(), 0);
+  }
+  ASSERT_TRUE(eventually([&] { return cdr_count(db2) == 6; }));
+  EXPECT_EQ(cdr_count(db_path_), 2u);
+}
+
+TEST_F(ScaleOut, AForgedSourceHeaderFromAnyoneButTheFrontEndIsIgnored) {
+  provision(db_);
+  start_gateway();
+  // 127.0.0.4 is neither allowlisted nor a front end; it claims to be the publisher.
+  PublisherPlan forged;
+  forged.expect = 403;
+  forged.extra_headers = std::string("X-Sipgw-Source-IP: ") + kPublisher + "\n";
+  auto p = place(forged, {}, "127.0.0.4");
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_NE(gateway_.log().find("from 127.0.0.4 rejected 403"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sipgw::integration
