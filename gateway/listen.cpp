@@ -35,12 +35,7 @@ std::expected<ListenPlan, std::string> plan_listen(const std::vector<std::string
     if (t.find(transport) == std::string::npos) t += t.empty() ? transport : "," + transport;
   }
   if (order.empty()) order.push_back({"127.0.0.1", "5060"}), transports[order[0]] = "udp,tcp";
-  // A second specific address would have to enter nua as its "SIPS" URL,
-  // and then in-dialog requests toward one family leave by the other
-  // family's socket. "*" binds every address of both families correctly.
-  if (order.size() > 1) {
-    return std::unexpected("one listen address only (with udp and/or tcp); use * to listen on every IPv4 and IPv6 address");
-  }
+  if (order.size() > 8) return std::unexpected("at most 8 listen addresses");
   ListenPlan plan;
   for (auto& key : order) plan.bind_urls.push_back("sip:" + key.first + ":" + key.second + ";transport=" + transports[key]);
   plan.first_host = order[0].first + ":" + order[0].second;

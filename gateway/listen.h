@@ -1,6 +1,6 @@
-// --listen udp:ADDR:PORT / tcp:ADDR:PORT flags turned into the Sofia bind
-// URL: one address (IPv4, [IPv6], or * for every address of both families)
-// and port, with the transports it was given.
+// --listen udp:ADDR:PORT / tcp:ADDR:PORT flags turned into Sofia bind URLs:
+// one per address and port (IPv4, [IPv6] or *), with the transports it was
+// given. The SIP layer runs one nua stack per URL.
 #pragma once
 
 #include <expected>

@@ -150,7 +150,17 @@ struct SipServer::Impl {
   Inbox inbox;
 
   su_root_t* root = nullptr;
-  nua_t* nua = nullptr;
+  // One nua stack per listen address: each owns its sockets, so a request
+  // toward an IPv6 peer leaves by an IPv6 socket (one stack bound to both
+  // families would send it from the IPv4 one).
+  struct Stack {
+    nua_t* nua = nullptr;
+    bool ipv6 = false;      // bound to an IPv6 address
+    bool wildcard = false;  // bound to * (every address)
+  };
+  std::vector<Stack> stacks;
+  int stacks_running = 0;
+  nua_t* nua = nullptr;  // the stack of the event being handled (set by dispatch)
   su_wait_t wait[1] = {};
   int wait_index = -1;
   su_timer_t* drain_timer = nullptr;
@@ -169,6 +179,7 @@ struct SipServer::Impl {
     self->inbox.drain();
     return 0;
   }
+  nua_t* stack_for(const std::string& request_uri) const;
   static void on_nua_event(nua_event_t event, int status, char const* phrase, nua_t* nua, Impl* self,
                            nua_handle_t* nh, Leg* leg, sip_t const* sip, tagi_t tags[]) {
     self->dispatch(event, status, phrase, nua, nh, leg, sip, tags);
@@ -222,24 +233,32 @@ void SipServer::Impl::run(std::promise<std::expected<void, std::string>>& starte
   }
   su_root_threading(root, 0);  // the whole SIP stack runs on this thread
 
-  const char* url1 = config.bind_urls.empty() ? "sip:127.0.0.1:5060" : config.bind_urls[0].c_str();
-  const char* url2 = config.bind_urls.size() > 1 ? config.bind_urls[1].c_str() : nullptr;
-  nua = nua_create(root, on_nua_event, this, NUTAG_URL(url1), TAG_IF(url2, NUTAG_SIPS_URL(url2)),
-                   NUTAG_MEDIA_ENABLE(0),
-                   // Large INVITEs (many buyer headers) stay on the transport
-                   // the buyer was configured with instead of jumping to TCP.
-                   NTATAG_UDP_MTU(65535), NTATAG_SERVER_RPORT(2), TAG_END());
-  if (nua == nullptr) {
-    started.set_value(std::unexpected("cannot bind the SIP listen address(es): " + std::string(url1) +
-                                      (url2 ? std::string(" ") + url2 : std::string())));
-    su_root_destroy(root);
-    su_deinit();
-    return;
+  std::vector<std::string> urls = config.bind_urls;
+  if (urls.empty()) urls.push_back("sip:127.0.0.1:5060");
+  for (const auto& url : urls) {
+    Stack stack;
+    stack.nua = nua_create(root, on_nua_event, this, NUTAG_URL(url.c_str()), NUTAG_MEDIA_ENABLE(0),
+                           // Large INVITEs (many buyer headers) stay on the transport
+                           // the buyer was configured with instead of jumping to TCP.
+                           NTATAG_UDP_MTU(65535), NTATAG_SERVER_RPORT(2), TAG_END());
+    if (stack.nua == nullptr) {
+      started.set_value(std::unexpected("cannot bind the SIP listen address " + url));
+      for (auto& created : stacks) nua_destroy(created.nua);
+      su_root_destroy(root);
+      su_deinit();
+      return;
+    }
+    auto host_at = url.find(':') + 1;
+    stack.ipv6 = url.compare(host_at, 1, "[") == 0;
+    stack.wildcard = url.compare(host_at, 1, "*") == 0;
+    nua_set_params(stack.nua, NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(0),
+                   NUTAG_APPL_METHOD("OPTIONS"), NUTAG_APPL_METHOD("INFO"), NUTAG_APPL_METHOD("UPDATE"),
+                   NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"), NUTAG_USER_AGENT("sipgw/0.1"),
+                   NUTAG_SESSION_TIMER(0), SIPTAG_SUPPORTED_STR(""), TAG_END());
+    stacks.push_back(stack);
   }
-  nua_set_params(nua, NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(0),
-                 NUTAG_APPL_METHOD("OPTIONS"), NUTAG_APPL_METHOD("INFO"), NUTAG_APPL_METHOD("UPDATE"),
-                 NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"), NUTAG_USER_AGENT("sipgw/0.1"),
-                 NUTAG_SESSION_TIMER(0), SIPTAG_SUPPORTED_STR(""), TAG_END());
+  stacks_running = static_cast<int>(stacks.size());
+  nua = stacks.front().nua;
 
   publish_buyer_caps();
   su_wait_create(wait, inbox.fd(), SU_WAIT_IN);
@@ -248,7 +267,8 @@ void SipServer::Impl::run(std::promise<std::expected<void, std::string>>& starte
 
   su_root_run(root);
 
-  nua_destroy(nua);
+  for (auto& stack : stacks) nua_destroy(stack.nua);
+  stacks.clear();
   nua = nullptr;
   su_root_unregister(root, wait, on_inbox, this);
   if (drain_timer) su_timer_destroy(drain_timer);
@@ -258,10 +278,11 @@ void SipServer::Impl::run(std::promise<std::expected<void, std::string>>& starte
   if (on_stopped) on_stopped();
 }
 
-void SipServer::Impl::dispatch(nua_event_t event, int status, char const* phrase, nua_t*, nua_handle_t* nh, Leg* leg,
-                               sip_t const* sip, tagi_t tags[]) {
+void SipServer::Impl::dispatch(nua_event_t event, int status, char const* phrase, nua_t* event_nua, nua_handle_t* nh,
+                               Leg* leg, sip_t const* sip, tagi_t tags[]) {
+  nua = event_nua;  // nua_current_request, NUTAG_WITH_THIS and nua_save_event act on this stack
   if (event == nua_r_shutdown) {
-    if (status >= 200) su_root_break(root);
+    if (status >= 200 && --stacks_running == 0) su_root_break(root);
     return;
   }
   if (nua_event_is_incoming_request(event) && sip && sip->sip_request) {
@@ -333,6 +354,22 @@ void SipServer::Impl::dispatch(nua_event_t event, int status, char const* phrase
       return;
     default: return;
   }
+}
+
+// The stack a buyer leg leaves from: one of the target's address family (an
+// IPv6 literal host, else IPv4 or a name), else a wildcard stack, else the
+// first.
+nua_t* SipServer::Impl::stack_for(const std::string& request_uri) const {
+  auto at = request_uri.find('@');
+  auto host_at = at == std::string::npos ? request_uri.find(':') + 1 : at + 1;
+  const bool ipv6 = request_uri.compare(host_at, 1, "[") == 0;
+  for (const auto& stack : stacks) {
+    if (!stack.wildcard && stack.ipv6 == ipv6) return stack.nua;
+  }
+  for (const auto& stack : stacks) {
+    if (stack.wildcard) return stack.nua;
+  }
+  return stacks.front().nua;
 }
 
 // ------------------------------------------------------------------ inbound
@@ -542,7 +579,7 @@ void SipServer::Impl::start_buyer_leg(Call& call) {
   call.cdr.attempts.push_back(attempt);
   buyer_attempt_started(call);
 
-  call.out.nh = nua_handle(nua, &call.out, SIPTAG_TO_STR(call.outbound.to.c_str()),
+  call.out.nh = nua_handle(stack_for(call.outbound.request_uri), &call.out, SIPTAG_TO_STR(call.outbound.to.c_str()),
                            SIPTAG_FROM_STR(call.outbound.from.c_str()), TAG_END());
   call.out.ever_created = true;
   call.out.terminated = false;
@@ -877,7 +914,7 @@ void SipServer::Impl::on_drain_timeout(Impl* self, su_timer_t*, Call*) {
 void SipServer::Impl::maybe_shut_down() {
   if (!draining || shutting_down || !calls.empty()) return;
   shutting_down = true;
-  nua_shutdown(nua);
+  for (auto& stack : stacks) nua_shutdown(stack.nua);
 }
 
 // ------------------------------------------------------------------ public

@@ -18,8 +18,8 @@
 namespace sipgw::gateway {
 
 struct SipServerConfig {
-  // Sofia bind URL(s), e.g. "sip:127.0.0.1:5060;transport=udp,tcp"; the
-  // first is nua's URL, a second would be its SIPS URL.
+  // Sofia bind URLs, e.g. "sip:127.0.0.1:5060;transport=udp,tcp"; one nua
+  // stack each, all on the SIP thread.
   std::vector<std::string> bind_urls;
   // Host used in From and Contact toward buyers.
   std::string gateway_host;

@@ -29,8 +29,9 @@ TEST(Listen, RefusesBadFlags) {
                    "udp:127.0.0.1:99999", "udp:127.0.0.1:50x"}) {
     EXPECT_FALSE(plan_listen({bad})) << bad;
   }
-  // Two specific addresses: in-dialog requests would leave by the wrong socket.
-  EXPECT_FALSE(plan_listen({"udp:127.0.0.1:5060", "udp:[::1]:5060"}));
+  auto both = plan_listen({"udp:127.0.0.1:5060", "udp:[::1]:5060", "tcp:[::1]:5060"});
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->bind_urls, (std::vector<std::string>{"sip:127.0.0.1:5060;transport=udp", "sip:[::1]:5060;transport=udp,tcp"}));
 }
 
 }  // namespace

@@ -332,6 +332,24 @@ TEST_F(CallPath, CallsArriveOverTcpToo) {
 namespace sipgw::integration {
 namespace {
 
+TEST_F(CallPath, Ipv6PublisherAndIpv4BuyerOnOneGateway) {
+  provision_basic();
+  ASSERT_TRUE(admin().add_allowlist("::1", "pub1", "v6 loopback"));
+  start_gateway({"--listen", "udp:[::1]:" + std::to_string(sip_port_)});
+  // The IPv4 buyer hangs up: sipgw must send that BYE to the IPv6 publisher
+  // from an IPv6 socket.
+  auto b = buyer("buyer_hangs_up.xml");
+  PublisherPlan plan;
+  plan.buyer_hangs_up = true;
+  auto file = write_scenario("publisher-mixed.xml", publisher_xml(plan));
+  auto p = sipp("publisher", {"[::1]:" + std::to_string(sip_port_), "-sf", file, "-p", std::to_string(publisher_port_), "-m", "1"},
+                "::1");
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
+  EXPECT_NE(gateway_.log().find("from publisher pub1 (::1)"), std::string::npos);
+  EXPECT_EQ(calls(1)[0]["hangup_side"], "buyer");
+}
+
 TEST_F(CallPath, Ipv6OnlyGatewayBridgesIpv6PublisherAndBuyer) {
   provision_basic();
   ASSERT_TRUE(admin().add_allowlist("::1", "pub1", "v6 loopback"));
