@@ -21,7 +21,9 @@ work="$(mktemp -d /tmp/sipgw-bench.XXXXXX)"
 gw_port=25060; buyer_port=25070; pub_port=25080; busy_port=25071
 ctl="$build/db/sipgwctl"
 export SIPGW_DB="$work/bench.db"
-trap 'kill $(jobs -p) 2>/dev/null; pkill -f "sipgw --db $work" 2>/dev/null; wait 2>/dev/null' EXIT
+# SIPp's -bg buyers detach from this shell: stop them by their ports.
+trap 'kill $(jobs -p) 2>/dev/null; pkill -f "sipgw --db $work" 2>/dev/null
+      pkill -f "sipp .*-p ($buyer_port|$busy_port) " 2>/dev/null; wait 2>/dev/null' EXIT
 
 {
   "$ctl" init
