@@ -627,7 +627,8 @@ void SipServer::Impl::fail_over(Call& call, const std::string& cause, bool busy)
   buyer_attempt_stopped(call);
   (busy ? call.saw_busy : call.saw_other) = true;
   call.last_failure = cause;
-  if (call.publisher_final_sent) {
+  // Nobody to connect any more: the publisher got its answer or is gone.
+  if (call.publisher_final_sent || call.in.terminated || call.in.nh == nullptr) {
     maybe_finish(call);
     return;
   }
