@@ -7,7 +7,7 @@
 
 namespace sipgw::gateway {
 
-std::expected<ListenPlan, std::string> plan_listen(const std::vector<std::string>& flags) {
+std::expected<ListenPlan, std::string> plan_listen(const std::vector<std::string>& flags, const std::string& public_address) {
   // (host, port) -> transports, in first-seen order.
   std::vector<std::pair<std::string, std::string>> order;
   std::map<std::pair<std::string, std::string>, std::string> transports;
@@ -37,7 +37,18 @@ std::expected<ListenPlan, std::string> plan_listen(const std::vector<std::string
   if (order.empty()) order.push_back({"127.0.0.1", "5060"}), transports[order[0]] = "udp,tcp";
   if (order.size() > 8) return std::unexpected("at most 8 listen addresses");
   ListenPlan plan;
-  for (auto& key : order) plan.bind_urls.push_back("sip:" + key.first + ":" + key.second + ";transport=" + transports[key]);
+  for (auto& key : order) {
+    if (public_address.empty()) {
+      plan.bind_urls.push_back("sip:" + key.first + ":" + key.second + ";transport=" + transports[key]);
+    } else {
+      std::string bind = key.first == "*" ? "0.0.0.0" : key.first;
+      if (bind.front() == '[') bind = bind.substr(1, bind.size() - 2);
+      std::string advertised = public_address.find(':') != std::string::npos && public_address.front() != '['
+                                   ? public_address  // host:port given
+                                   : public_address + ":" + key.second;
+      plan.bind_urls.push_back("sip:" + advertised + ";maddr=" + bind + ";transport=" + transports[key]);
+    }
+  }
   plan.first_host = order[0].first + ":" + order[0].second;
   return plan;
 }

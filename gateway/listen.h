@@ -14,6 +14,10 @@ struct ListenPlan {
   std::string first_host;              // for From/Contact when no public address is given
 };
 
-std::expected<ListenPlan, std::string> plan_listen(const std::vector<std::string>& flags);
+// public_address (host, optionally :port): what peers are told (Via,
+// Contact) instead of the bound address, e.g. behind a 1:1 NAT. Sofia binds
+// the listen address given as maddr and advertises the public host.
+std::expected<ListenPlan, std::string> plan_listen(const std::vector<std::string>& flags,
+                                                   const std::string& public_address = "");
 
 }  // namespace sipgw::gateway

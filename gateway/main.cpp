@@ -164,7 +164,7 @@ int main(int argc, char** argv) {
   }
   setup_logging(log_level);
 
-  auto plan = gateway::plan_listen(listen);
+  auto plan = gateway::plan_listen(listen, public_address);
   if (!plan) {
     std::cerr << "sipgw: " << plan.error() << "\n";
     return 1;

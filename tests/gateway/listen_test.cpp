@@ -36,3 +36,18 @@ TEST(Listen, RefusesBadFlags) {
 
 }  // namespace
 }  // namespace sipgw::gateway
+
+namespace sipgw::gateway {
+namespace {
+
+TEST(Listen, PublicAddressIsAdvertisedWhileTheListenAddressIsBound) {
+  auto plan = plan_listen({"udp:10.0.0.5:5060", "tcp:10.0.0.5:5060"}, "203.0.113.7");
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->bind_urls, std::vector<std::string>{"sip:203.0.113.7:5060;maddr=10.0.0.5;transport=udp,tcp"});
+  auto with_port = plan_listen({"udp:10.0.0.5:5060"}, "gw.example.com:15060");
+  ASSERT_TRUE(with_port);
+  EXPECT_EQ(with_port->bind_urls, std::vector<std::string>{"sip:gw.example.com:15060;maddr=10.0.0.5;transport=udp"});
+}
+
+}  // namespace
+}  // namespace sipgw::gateway

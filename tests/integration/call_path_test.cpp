@@ -375,3 +375,22 @@ TEST_F(CallPath, Ipv6OnlyGatewayBridgesIpv6PublisherAndBuyer) {
 
 }  // namespace
 }  // namespace sipgw::integration
+
+namespace sipgw::integration {
+namespace {
+
+TEST_F(CallPath, PublicAddressIsWhatTheBuyerSees) {
+  provision_basic();
+  start_gateway({"--public-address", "127.0.0.5"});
+  auto b = answering_buyer({"pub1", std::nullopt, "camp1"});
+  auto p = place({}, {"-d", "20"});
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
+  auto seen = slurp(dir_.file("buyer_messages.log"));
+  EXPECT_NE(seen.find("Contact: <sip:127.0.0.5:" + std::to_string(sip_port_)), std::string::npos) << seen;
+  EXPECT_NE(seen.find("Via: SIP/2.0/UDP 127.0.0.5:" + std::to_string(sip_port_)), std::string::npos) << seen;
+  EXPECT_NE(seen.find("@127.0.0.5>"), std::string::npos) << seen;  // From
+}
+
+}  // namespace
+}  // namespace sipgw::integration
