@@ -106,7 +106,6 @@ struct Leg {
   bool established = false;  // 2xx exchanged
   bool bye_sent = false;
   bool terminated = false;
-  bool ever_created = false;
   // In-dialog requests from this leg's peer that wait for the other side's
   // answer (INFO, UPDATE), oldest first.
   std::deque<nua_saved_event_t> pending;  // nua_saved_event_t is a pointer type
@@ -488,8 +487,8 @@ void SipServer::Impl::on_new_invite(nua_handle_t* nh, sip_t const* sip) {
   Call& call = *owned;
   call.id = next_call_id++;
   call.snapshot = snap;
-  call.in = Leg{&call, Side::inbound, nh, false, false, false, true, {}};
-  call.out = Leg{&call, Side::outbound, nullptr, false, false, false, false, {}};
+  call.in = Leg{&call, Side::inbound, nh, false, false, false, {}};
+  call.out = Leg{&call, Side::outbound, nullptr, false, false, false, {}};
   nua_handle_bind(nh, &call.in);
 
   auto& f = call.facts;
@@ -581,7 +580,6 @@ void SipServer::Impl::start_buyer_leg(Call& call) {
 
   call.out.nh = nua_handle(stack_for(call.outbound.request_uri), &call.out, SIPTAG_TO_STR(call.outbound.to.c_str()),
                            SIPTAG_FROM_STR(call.outbound.from.c_str()), TAG_END());
-  call.out.ever_created = true;
   call.out.terminated = false;
   call.out.established = false;
   call.out.bye_sent = false;
@@ -805,7 +803,7 @@ void SipServer::Impl::on_leg_terminated(Leg& leg) {
 
 void SipServer::Impl::maybe_finish(Call& call) {
   bool in_done = call.in.terminated || call.in.nh == nullptr;
-  bool out_done = !call.out.ever_created || call.out.terminated || call.out.nh == nullptr;
+  bool out_done = call.out.terminated || call.out.nh == nullptr;
   if (!in_done || !out_done) return;
   for (su_timer_t** timer : {&call.ring_timer, &call.connect_timer}) {
     if (*timer) {
