@@ -84,49 +84,28 @@ TEST_F(CallPath, RejectionsCarryTheirStatus) {
   start_gateway();
   struct Case {
     std::string name;
-    PublisherPlan plan;
+    int expect;
+    std::string domain = "ip.test";
+    std::string number = "+18882223333";
+    std::optional<std::string> password{};  // digest answer with this password
     std::string from_ip = "127.0.0.1";
   };
-  std::vector<Case> cases;
-  {
-    Case c{"403 source not allowlisted", {}, "127.0.0.2"};
-    c.plan.expect = 403;
-    cases.push_back(c);
-  }
-  {
-    Case c{"403 wrong password", {}};
-    c.plan.domain = "digest.test";
-    c.plan.digest_password = "wrong";
-    c.plan.expect = 403;
-    cases.push_back(c);
-  }
-  {
-    Case c{"404 unknown domain", {}};
-    c.plan.domain = "elsewhere.example.com";
-    c.plan.expect = 404;
-    cases.push_back(c);
-  }
-  {
-    Case c{"484 not E.164", {}};
-    c.plan.number = "18882223333";
-    c.plan.expect = 484;
-    cases.push_back(c);
-  }
-  {
-    Case c{"404 unknown number", {}};
-    c.plan.number = "+18880000000";
-    c.plan.expect = 404;
-    cases.push_back(c);
-  }
-  {
-    Case c{"404 disabled number", {}};
-    c.plan.number = "+18882229999";
-    c.plan.expect = 404;
-    cases.push_back(c);
-  }
-  for (auto& c : cases) {
+  const std::vector<Case> cases = {
+      {"403 source not allowlisted", 403, "ip.test", "+18882223333", std::nullopt, "127.0.0.2"},
+      {"403 wrong password", 403, "digest.test", "+18882223333", std::string("wrong")},
+      {"404 unknown domain", 404, "elsewhere.example.com"},
+      {"484 not E.164", 484, "ip.test", "18882223333"},
+      {"404 unknown number", 404, "ip.test", "+18880000000"},
+      {"404 disabled number", 404, "ip.test", "+18882229999"},
+  };
+  for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    auto p = place(c.plan, c.plan.digest_password ? digest_uri(c.plan) : std::vector<std::string>{}, c.from_ip);
+    PublisherPlan plan;
+    plan.expect = c.expect;
+    plan.domain = c.domain;
+    plan.number = c.number;
+    plan.digest_password = c.password;
+    auto p = place(plan, plan.digest_password ? digest_uri(plan) : std::vector<std::string>{}, c.from_ip);
     EXPECT_EQ(p.wait(), 0) << c.name;
   }
   // Nothing was relayed: no CDR, and the gateway never sent an INVITE out.
