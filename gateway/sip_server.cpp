@@ -89,6 +89,28 @@ const char* static_phrase(int status) {
   return phrase ? phrase : "Unknown Status";
 }
 
+// Relays a peer's status with its body (if any) on a leg; `saved` answers an
+// in-dialog request that was kept with nua_save_event.
+void relay_response(nua_handle_t* nh, int status, const Body& body, nua_saved_event_t* saved = nullptr) {
+  const bool typed = body.present() && !body.type.empty();
+  if (saved != nullptr) {
+    nua_respond(nh, status, static_phrase(status), NUTAG_WITH_SAVED(saved),
+                TAG_IF(typed, SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
+                TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
+  } else {
+    nua_respond(nh, status, static_phrase(status), TAG_IF(typed, SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
+                TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
+  }
+}
+
+// Sends an in-dialog request (nua_invite, nua_info, nua_update) carrying a
+// peer's body.
+using RequestFunction = void (*)(nua_handle_t*, tag_type_t, tag_value_t, ...);
+void relay_request(RequestFunction send, nua_handle_t* nh, const Body& body) {
+  send(nh, TAG_IF(body.present() && !body.type.empty(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
+       TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
+}
+
 int callstate_of(tagi_t tags[]) {
   int state = nua_callstate_init;
   tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
@@ -659,9 +681,7 @@ void SipServer::Impl::on_buyer_response(Call& call, int status, char const* phra
     if (call.provisional_sent) return;  // one 18x for the publisher, whichever buyer rings
     call.provisional_sent = true;
     metrics.post_dial_delay(static_cast<double>(now_ms() - call.cdr.invite_at) / 1000.0);
-    Body body = body_of(sip, "application/sdp");
-    nua_respond(call.in.nh, status, static_phrase(status), TAG_IF(body.present(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
-                TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
+    relay_response(call.in.nh, status, body_of(sip, "application/sdp"));
     return;
   }
   if ((status == 401 || status == 407) && call.outbound.credentials && !call.auth_answered && sip) {
@@ -698,9 +718,7 @@ void SipServer::Impl::on_buyer_response(Call& call, int status, char const* phra
     call.cdr.final_status = status;
     call.publisher_final_sent = true;
     call.in.established = true;
-    Body body = body_of(sip, "application/sdp");
-    nua_respond(call.in.nh, status, static_phrase(status), TAG_IF(body.present(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
-                TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
+    relay_response(call.in.nh, status, body_of(sip, "application/sdp"));
     spdlog::info("call {} answered by buyer {}", call.facts.call_uuid, call.buyer->id);
     return;
   }
@@ -837,9 +855,7 @@ void SipServer::Impl::on_reinvite(Leg& from, sip_t const* sip) {
     return;
   }
   call.reinvite_from = &from;
-  Body body = body_of(sip, "application/sdp");
-  nua_invite(to.nh, TAG_IF(body.present(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())), TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())),
-             TAG_END());
+  relay_request(nua_invite, to.nh, body_of(sip, "application/sdp"));
 }
 
 void SipServer::Impl::on_reinvite_response(Leg& to, int status, sip_t const* sip) {
@@ -849,9 +865,7 @@ void SipServer::Impl::on_reinvite_response(Leg& to, int status, sip_t const* sip
   Leg* from = call.reinvite_from;
   call.reinvite_from = nullptr;
   if (from->nh == nullptr || from->terminated) return;
-  Body body = body_of(sip, "application/sdp");
-  nua_respond(from->nh, status, static_phrase(status), TAG_IF(body.present(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
-              TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
+  relay_response(from->nh, status, body_of(sip, "application/sdp"));
 }
 
 void SipServer::Impl::on_in_dialog_request(Leg& from, nua_event_t event, sip_t const* sip) {
@@ -863,14 +877,7 @@ void SipServer::Impl::on_in_dialog_request(Leg& from, nua_event_t event, sip_t c
   nua_saved_event_t saved[1];
   nua_save_event(nua, saved);
   from.pending.push_back(saved[0]);
-  Body body = body_of(sip, "");
-  if (event == nua_i_info) {
-    nua_info(to.nh, TAG_IF(body.present() && !body.type.empty(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
-             TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
-  } else {
-    nua_update(to.nh, TAG_IF(body.present() && !body.type.empty(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
-               TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
-  }
+  relay_request(event == nua_i_info ? nua_info : nua_update, to.nh, body_of(sip, ""));
 }
 
 void SipServer::Impl::on_in_dialog_response(Leg& to, int status, sip_t const* sip) {
@@ -879,9 +886,7 @@ void SipServer::Impl::on_in_dialog_response(Leg& to, int status, sip_t const* si
   if (from.pending.empty() || from.nh == nullptr) return;
   nua_saved_event_t saved[1] = {from.pending.front()};
   from.pending.pop_front();
-  Body body = body_of(sip, "");
-  nua_respond(from.nh, status, static_phrase(status), NUTAG_WITH_SAVED(saved), TAG_IF(body.present() && !body.type.empty(), SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
-              TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
+  relay_response(from.nh, status, body_of(sip, ""), saved);
   nua_destroy_event(saved);
 }
 
