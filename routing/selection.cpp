@@ -25,14 +25,14 @@ TimePoint local_start(TimePoint now, const date::time_zone* zone, bool day) {
 
 }  // namespace
 
-void BuyerLedger::attempt_ended(const std::string& buyer_id) {
-  auto it = in_progress_.find(buyer_id);
-  if (it != in_progress_.end() && --it->second <= 0) in_progress_.erase(it);
+void BuyerLedger::Counts::down(const std::string& id) {
+  auto it = counts_.find(id);
+  if (it != counts_.end() && --it->second <= 0) counts_.erase(it);
 }
 
-std::int64_t BuyerLedger::in_progress(const std::string& buyer_id) const {
-  auto it = in_progress_.find(buyer_id);
-  return it == in_progress_.end() ? 0 : it->second;
+std::int64_t BuyerLedger::Counts::get(const std::string& id) const {
+  auto it = counts_.find(id);
+  return it == counts_.end() ? 0 : it->second;
 }
 
 void BuyerLedger::connected(const std::string& buyer_id, TimePoint at) {
@@ -54,16 +54,6 @@ std::int64_t BuyerLedger::connected_this_hour(const std::string& buyer_id, TimeP
 
 std::int64_t BuyerLedger::connected_today(const std::string& buyer_id, TimePoint now, const date::time_zone* zone) const {
   return connected_since(buyer_id, local_start(now, zone, true));
-}
-
-void BuyerLedger::publisher_call_ended(const std::string& publisher_id) {
-  auto it = publisher_calls_.find(publisher_id);
-  if (it != publisher_calls_.end() && --it->second <= 0) publisher_calls_.erase(it);
-}
-
-std::int64_t BuyerLedger::publisher_calls(const std::string& publisher_id) const {
-  auto it = publisher_calls_.find(publisher_id);
-  return it == publisher_calls_.end() ? 0 : it->second;
 }
 
 void BuyerLedger::prune(TimePoint now) {

@@ -27,9 +27,9 @@ using TimePoint = std::chrono::system_clock::time_point;
 class BuyerLedger {
  public:
   // Calls in progress (an attempt that rings or is connected).
-  void attempt_started(const std::string& buyer_id) { ++in_progress_[buyer_id]; }
-  void attempt_ended(const std::string& buyer_id);
-  std::int64_t in_progress(const std::string& buyer_id) const;
+  void attempt_started(const std::string& buyer_id) { in_progress_.up(buyer_id); }
+  void attempt_ended(const std::string& buyer_id) { in_progress_.down(buyer_id); }
+  std::int64_t in_progress(const std::string& buyer_id) const { return in_progress_.get(buyer_id); }
 
   // Caps count connected calls ("counted on connection").
   void connected(const std::string& buyer_id, TimePoint at);
@@ -38,18 +38,29 @@ class BuyerLedger {
   std::int64_t connected_today(const std::string& buyer_id, TimePoint now, const date::time_zone* zone) const;
 
   // Publisher concurrency.
-  void publisher_call_started(const std::string& publisher_id) { ++publisher_calls_[publisher_id]; }
-  void publisher_call_ended(const std::string& publisher_id);
-  std::int64_t publisher_calls(const std::string& publisher_id) const;
+  void publisher_call_started(const std::string& publisher_id) { publisher_calls_.up(publisher_id); }
+  void publisher_call_ended(const std::string& publisher_id) { publisher_calls_.down(publisher_id); }
+  std::int64_t publisher_calls(const std::string& publisher_id) const { return publisher_calls_.get(publisher_id); }
 
   // Drops connection times older than two days (call now and then).
   void prune(TimePoint now);
 
  private:
+  // Live counts by id; an id whose count returns to zero is forgotten.
+  class Counts {
+   public:
+    void up(const std::string& id) { ++counts_[id]; }
+    void down(const std::string& id);
+    std::int64_t get(const std::string& id) const;
+
+   private:
+    std::unordered_map<std::string, std::int64_t> counts_;
+  };
+
   std::int64_t connected_since(const std::string& buyer_id, TimePoint since) const;
-  std::unordered_map<std::string, std::int64_t> in_progress_;
+  Counts in_progress_;
+  Counts publisher_calls_;
   std::unordered_map<std::string, std::deque<TimePoint>> connections_;  // ascending
-  std::unordered_map<std::string, std::int64_t> publisher_calls_;
 };
 
 // Why a buyer was passed over (for the log, and to tell 486 from 480).
