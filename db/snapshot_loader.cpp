@@ -8,9 +8,6 @@ namespace sipgw::db {
 
 namespace {
 
-// A value the CLI validated once but that no longer parses (say a zone the
-// system tzdata dropped) must not take the whole gateway down: the row is
-// loaded in a safe state and the reason kept for the log.
 struct LoadContext {
   Connection& connection;
   routing::Snapshot& snapshot;
@@ -141,13 +138,16 @@ DbResult<void> load_buyers(LoadContext& c) {
     b.time_zone_name = stmt->text(8);
     b.connect_timeout_seconds = stmt->int64(9);
     b.enabled = stmt->int64(10) != 0 && kind.has_value();
+    // A value sipgwctl validated once but that no longer parses (say a zone
+    // the system tzdata dropped) must not take the gateway down: the buyer
+    // loads disabled rather than routed by guess.
     auto hours = routing::parse_hours(b.hours_text);
     auto zone = routing::find_time_zone(b.time_zone_name);
     if (hours && zone) {
       b.hours = *hours;
       b.time_zone = *zone;
     } else {
-      b.enabled = false;  // unknown hours or zone: never route to it by guess
+      b.enabled = false;
     }
     std::string key = b.id;
     c.snapshot.buyers.emplace(std::move(key), std::move(b));

@@ -142,11 +142,11 @@ int main(int argc, char** argv) {
   const char* env_db = std::getenv("SIPGW_DB");
   std::string db_path = env_db && *env_db ? env_db : "./sipgw.db";
   std::vector<std::string> listen;
-  std::string metrics, public_address, log_level = "info";
+  std::string metrics_address, public_address, log_level = "info";
   int drain_timeout = 30, poll_ms = 250;
   app.add_option("--db", db_path, "SQLite database (default $SIPGW_DB, else ./sipgw.db)");
   app.add_option("--listen", listen, "udp:ADDR:PORT or tcp:ADDR:PORT (repeatable; default udp+tcp 127.0.0.1:5060)");
-  app.add_option("--metrics", metrics, "ADDR:PORT serving /metrics (Prometheus) and /healthz");
+  app.add_option("--metrics", metrics_address, "ADDR:PORT serving /metrics (Prometheus) and /healthz");
   app.add_option("--public-address", public_address, "host[:port] toward buyers in From and Contact");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -184,9 +184,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   asio::io_context io;
-  gateway::Metrics registry(SIPGW_VERSION);
-  registry.provisioning_loaded(1);
-  CdrQueue cdrs(io, *db, registry);
+  gateway::Metrics metrics(SIPGW_VERSION);
+  metrics.provisioning_loaded(1);
+  CdrQueue cdrs(io, *db, metrics);
   gateway::SipServerConfig config{plan->bind_urls, public_address.empty() ? plan->first_host : public_address};
   // The SIP thread hands finished calls over by value; never a Sofia pointer.
   gateway::SipServer sip(
@@ -194,7 +194,7 @@ int main(int argc, char** argv) {
       [&io, &cdrs](db::CallRecord record) {
         asio::post(io, [&cdrs, record = std::move(record)]() mutable { cdrs.push(std::move(record)); });
       },
-      registry);
+      metrics);
   // Two days back covers "today" in every time zone.
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch()).count();
@@ -212,7 +212,7 @@ int main(int argc, char** argv) {
   spdlog::info("serving {} domain(s), {} number(s) from {}", (*snapshot)->domains.size(), (*snapshot)->numbers.size(),
                db_path);
 
-  ProvisioningWatcher watcher(io, *db, sip, registry, std::chrono::milliseconds(poll_ms), 1);
+  ProvisioningWatcher watcher(io, *db, sip, metrics, std::chrono::milliseconds(poll_ms), 1);
   watcher.start();
 
   // Health: the SIP thread proves it is turning by running a heartbeat job
@@ -230,15 +230,15 @@ int main(int argc, char** argv) {
   };
   beat();
   std::unique_ptr<gateway::HttpServer> http;
-  if (!metrics.empty()) {
-    auto colon = metrics.rfind(':');
-    std::string host = colon == std::string::npos ? "127.0.0.1" : metrics.substr(0, colon);
+  if (!metrics_address.empty()) {
+    auto colon = metrics_address.rfind(':');
+    std::string host = colon == std::string::npos ? "127.0.0.1" : metrics_address.substr(0, colon);
     if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-    int port = std::atoi(metrics.substr(colon == std::string::npos ? 0 : colon + 1).c_str());
+    int port = std::atoi(metrics_address.substr(colon == std::string::npos ? 0 : colon + 1).c_str());
     try {
       http = std::make_unique<gateway::HttpServer>(io, host, static_cast<unsigned short>(port), [&](const std::string& path) {
         if (path == "/metrics") {
-          return gateway::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", registry.serialize()};
+          return gateway::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics.serialize()};
         }
         if (path == "/healthz") {
           auto age = std::chrono::steady_clock::now().time_since_epoch().count() - last_heartbeat.load();
@@ -252,12 +252,12 @@ int main(int argc, char** argv) {
         return gateway::HttpResponse{404, "text/plain", "not found\n"};
       });
     } catch (const std::exception& e) {
-      std::cerr << "sipgw: cannot serve metrics on " << metrics << ": " << e.what() << "\n";
+      std::cerr << "sipgw: cannot serve metrics on " << metrics_address << ": " << e.what() << "\n";
       sip.drain(0ms, [] {});
       sip.join();
       return 2;
     }
-    spdlog::info("metrics on http://{}/metrics, health on /healthz", metrics);
+    spdlog::info("metrics on http://{}/metrics, health on /healthz", metrics_address);
   }
 
   asio::signal_set signals(io, SIGTERM, SIGINT);
