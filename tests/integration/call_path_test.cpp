@@ -20,9 +20,7 @@ TEST_F(CallPath, IpAuthenticatedCallCompletesWithStandardHeadersAndCdr) {
   auto b = answering_buyer({"pub1", std::string("sub-42"), "camp1"});
   PublisherPlan plan;
   plan.sub_id = "sub-42";
-  auto p = place(plan, {"-d", "100"});
-  EXPECT_EQ(p.wait(), 0);
-  EXPECT_EQ(b.wait(), 0);
+  expect_calls({&b}, plan, {"-d", "100"});
 
   auto rows = calls(1);
   ASSERT_EQ(rows.size(), 1u);
@@ -74,9 +72,7 @@ TEST_F(CallPath, DigestOrIpLetsAnAllowlistedSourceInWithoutChallenge) {
   PublisherPlan plan;
   plan.domain = "mixed.test";
   plan.sub_id = "s";
-  auto p = place(plan, {"-d", "50"});
-  EXPECT_EQ(p.wait(), 0);
-  EXPECT_EQ(b.wait(), 0);
+  expect_calls({&b}, plan, {"-d", "50"});
 }
 
 TEST_F(CallPath, RejectionsCarryTheirStatus) {
@@ -119,9 +115,7 @@ TEST_F(CallPath, CancelWhileRingingCancelsTheBuyerLeg) {
   auto b = buyer("buyer_ring.xml");
   PublisherPlan plan;
   plan.cancel_after_ringing = true;
-  auto p = place(plan);
-  EXPECT_EQ(p.wait(), 0);
-  EXPECT_EQ(b.wait(), 0);
+  expect_calls({&b}, plan);
   auto rows = calls(1);
   EXPECT_EQ(rows[0]["final_status"], 487);
   EXPECT_EQ(rows[0]["hangup_side"], "publisher");
@@ -134,9 +128,7 @@ TEST_F(CallPath, ByeFromTheBuyerReachesThePublisher) {
   auto b = buyer("buyer_hangs_up.xml");
   PublisherPlan plan;
   plan.buyer_hangs_up = true;
-  auto p = place(plan);
-  EXPECT_EQ(p.wait(), 0);
-  EXPECT_EQ(b.wait(), 0);
+  expect_calls({&b}, plan);
   auto rows = calls(1);
   EXPECT_EQ(rows[0]["hangup_side"], "buyer");
   EXPECT_EQ(rows[0]["final_status"], 200);
@@ -151,9 +143,7 @@ TEST_F(CallPath, BuyerChallengeIsAnsweredWithConfiguredCredentials) {
   start_gateway();
   auto b = buyer("buyer_challenges.xml", {"-key", "auth_user", "gw-user", "-key", "auth_password", "gw-pass"});
   PublisherPlan plan;
-  auto p = place(plan, {"-d", "50"});
-  EXPECT_EQ(p.wait(), 0);
-  EXPECT_EQ(b.wait(), 0);
+  expect_calls({&b}, plan, {"-d", "50"});
   EXPECT_NE(slurp(dir_.file("buyer_messages.log")).find("username=\"gw-user\""), std::string::npos);
   EXPECT_EQ(gateway_.log().find("gw-pass"), std::string::npos);
 }
@@ -183,9 +173,7 @@ TEST_F(CallPath, RingTimeoutGives480) {
   auto b = buyer("buyer_ring.xml");
   PublisherPlan plan;
   plan.expect = 480;
-  auto p = place(plan);
-  EXPECT_EQ(p.wait(), 0);
-  EXPECT_EQ(b.wait(), 0);
+  expect_calls({&b}, plan);
   auto rows = calls(1);
   EXPECT_EQ(rows[0]["final_status"], 480);
   EXPECT_EQ(rows[0]["hangup_cause"], "ring_timeout");
@@ -362,9 +350,7 @@ TEST_F(CallPath, PublicAddressIsWhatTheBuyerSees) {
   provision_basic();
   start_gateway({"--public-address", "127.0.0.5"});
   auto b = answering_buyer({"pub1", std::nullopt, "camp1"});
-  auto p = place({}, {"-d", "20"});
-  EXPECT_EQ(p.wait(), 0);
-  EXPECT_EQ(b.wait(), 0);
+  expect_calls({&b}, {}, {"-d", "20"});
   auto seen = slurp(dir_.file("buyer_messages.log"));
   EXPECT_NE(seen.find("Contact: <sip:127.0.0.5:" + std::to_string(sip_port_)), std::string::npos) << seen;
   EXPECT_NE(seen.find("Via: SIP/2.0/UDP 127.0.0.5:" + std::to_string(sip_port_)), std::string::npos) << seen;

@@ -293,6 +293,15 @@ class GatewayTest : public ::testing::Test {
     return publisher(file, extra, from_ip);
   }
 
+  // Places the plan's call(s) and waits for the publisher and every buyer:
+  // SIPp exits 0 only when each call went exactly as its scenario says.
+  void expect_calls(std::initializer_list<Process*> buyers, const PublisherPlan& plan,
+                    std::vector<std::string> extra = {}, const std::string& from_ip = "127.0.0.1") {
+    auto publisher = place(plan, std::move(extra), from_ip);
+    EXPECT_EQ(publisher.wait(60s), 0) << "publisher";
+    for (auto* b : buyers) EXPECT_EQ(b->wait(), 0) << "buyer";
+  }
+
   nlohmann::json ctl_json(std::vector<std::string> args) {
     std::string cmd = std::string(SIPGWCTL_PATH) + " --db " + db_path_ + " --json";
     for (auto& a : args) cmd += " '" + a + "'";

@@ -29,9 +29,7 @@ TEST_F(Observability, MetricsCountCallsRejectionsAndAttemptsWithBoundedLabels) {
   provision_basic();
   start();
   auto b = answering_buyer({"pub1", std::nullopt, "camp1"});
-  auto p = place({}, {"-d", "50"});
-  EXPECT_EQ(p.wait(), 0);
-  EXPECT_EQ(b.wait(), 0);
+  expect_calls({&b}, {}, {"-d", "50"});
   publisher_port_ = free_port();
   PublisherPlan refused;
   refused.expect = 403;
@@ -141,9 +139,7 @@ TEST_F(Observability, ARealPrometheusScrapesTheCallCount) {
 
   constexpr int kCalls = 3;
   auto b = answering_buyer({"pub1", std::nullopt, "camp1"}, 0, {"-m", std::to_string(kCalls)});
-  auto p = place({}, {"-m", std::to_string(kCalls), "-r", "10", "-d", "50"});
-  EXPECT_EQ(p.wait(), 0);
-  EXPECT_EQ(b.wait(), 0);
+  expect_calls({&b}, {}, {"-m", std::to_string(kCalls), "-r", "10", "-d", "50"});
   std::optional<double> after;
   EXPECT_TRUE(eventually([&] {
     after = prometheus_value(prometheus_port, "sum(sipgw_calls_total)");

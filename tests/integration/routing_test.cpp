@@ -46,10 +46,7 @@ TEST_F(Routing, BusyBuyerFailsOverToTheNextAndTheCdrListsBothAttempts) {
   start_gateway();
   auto busy = buyer("buyer_busy.xml");
   auto good = answering_buyer({"pub1", std::nullopt, "camp1"}, second_port_);
-  auto p = place({}, {"-d", "50"});
-  EXPECT_EQ(p.wait(), 0);
-  EXPECT_EQ(busy.wait(), 0);
-  EXPECT_EQ(good.wait(), 0);
+  expect_calls({&busy, &good}, {}, {"-d", "50"});
   auto rows = calls(1);
   auto call = ctl_json({"calls", "show", rows[0]["uuid"]});
   EXPECT_EQ(call["buyer_id"], "second");
@@ -85,9 +82,7 @@ TEST_F(Routing, BuyerWithoutAProvisionalIsAbandonedAtItsConnectTimeout) {
   start_gateway();
   auto mute = buyer("buyer_mute.xml");
   auto good = answering_buyer({"pub1", std::nullopt, "camp1"}, second_port_);
-  auto p = place({}, {"-d", "50"});
-  EXPECT_EQ(p.wait(), 0);
-  EXPECT_EQ(good.wait(), 0);
+  expect_calls({&good}, {}, {"-d", "50"});
   mute.kill_now();
   auto call = ctl_json({"calls", "show", calls(1)[0]["uuid"]});
   EXPECT_EQ(call["buyer_id"], "answers");
@@ -100,9 +95,7 @@ TEST_F(Routing, UnreachableBuyerFailsOverAtOnce) {
   add_buyer("answers", second_port_, 1);
   start_gateway();
   auto good = answering_buyer({"pub1", std::nullopt, "camp1"}, second_port_);
-  auto p = place({}, {"-d", "50"});
-  EXPECT_EQ(p.wait(), 0);
-  EXPECT_EQ(good.wait(), 0);
+  expect_calls({&good}, {}, {"-d", "50"});
   auto call = ctl_json({"calls", "show", calls(1)[0]["uuid"]});
   EXPECT_EQ(call["buyer_id"], "answers");
   // Sofia reports the transport error as its own 503.
@@ -117,10 +110,7 @@ TEST_F(Routing, EveryBuyerBusyGives486) {
   auto b2 = buyer("buyer_busy.xml", {}, second_port_);
   PublisherPlan plan;
   plan.expect = 486;
-  auto p = place(plan);
-  EXPECT_EQ(p.wait(), 0);
-  EXPECT_EQ(b1.wait(), 0);
-  EXPECT_EQ(b2.wait(), 0);
+  expect_calls({&b1, &b2}, plan);
   auto rows = calls(1);
   EXPECT_EQ(rows[0]["final_status"], 486);
   EXPECT_EQ(rows[0]["attempts"], 2);
@@ -135,10 +125,7 @@ TEST_F(Routing, ConcurrencyCapSendsTheOverflowToTheNextBuyer) {
   auto b1 = answering_buyer({"pub1", std::nullopt, "camp1"}, buyer_port_, {"-m", "3"});
   auto b2 = answering_buyer({"pub1", std::nullopt, "camp1"}, second_port_, {"-m", "7"});
   // Ten calls, each held 3 s, all up at once.
-  auto p = place({}, {"-m", "10", "-r", "20", "-l", "10", "-d", "3000"});
-  EXPECT_EQ(p.wait(60s), 0);
-  EXPECT_EQ(b1.wait(), 0);
-  EXPECT_EQ(b2.wait(), 0);
+  expect_calls({&b1, &b2}, {}, {"-m", "10", "-r", "20", "-l", "10", "-d", "3000"});
   auto by = answered_by(calls(10));
   EXPECT_EQ(by["capped"], 3);
   EXPECT_EQ(by["overflow"], 7);
@@ -167,9 +154,7 @@ TEST_F(Routing, DailyCapSendsTheThirdCallElsewhereAndSurvivesARestart) {
   ASSERT_EQ(gateway_.wait(), 0);
   start_gateway();
   auto b2 = answering_buyer({"pub1", std::nullopt, "camp1"}, second_port_, {"-m", "1"});
-  auto p = place({}, {"-d", "20"});
-  EXPECT_EQ(p.wait(), 0);
-  EXPECT_EQ(b2.wait(), 0);
+  expect_calls({&b2}, {}, {"-d", "20"});
   EXPECT_EQ(answered_by(calls(4))["other"], 2);
   EXPECT_EQ(json_buyer_calls_today("capped"), 2);
 }
@@ -183,9 +168,7 @@ TEST_F(Routing, PstnTargetGoesThroughTheTrunkWithItsCredentials) {
   ok(admin().add_route("camp1", "pstn", 0, 1));
   start_gateway();
   auto carrier = buyer("carrier.xml", {"-key", "auth_user", "trunk-user", "-key", "auth_password", "trunk-pass"});
-  auto p = place({}, {"-d", "50"});
-  EXPECT_EQ(p.wait(), 0);
-  EXPECT_EQ(carrier.wait(), 0);
+  expect_calls({&carrier}, {}, {"-d", "50"});
   auto call = ctl_json({"calls", "show", calls(1)[0]["uuid"]});
   EXPECT_EQ(call["attempts"][0]["target"], "sip:+18885551234@127.0.0.1:" + std::to_string(buyer_port_));
   EXPECT_EQ(gateway_.log().find("trunk-pass"), std::string::npos);
