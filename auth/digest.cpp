@@ -1,28 +1,13 @@
 #include "auth/digest.h"
 
+#include "auth/text.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <cctype>
 
 namespace sipgw::auth {
-
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
 
 std::string_view to_string(DigestAlgorithm algorithm) {
   return algorithm == DigestAlgorithm::md5 ? "MD5" : "SHA-256";
