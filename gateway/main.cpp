@@ -187,7 +187,7 @@ int main(int argc, char** argv) {
   gateway::Metrics metrics(SIPGW_VERSION);
   metrics.provisioning_loaded(1);
   CdrQueue cdrs(io, *db, metrics);
-  gateway::SipServerConfig config{plan->bind_urls, public_address.empty() ? plan->first_host : public_address};
+  gateway::SipServerConfig config{plan->addresses};
   // The SIP thread hands finished calls over by value; never a Sofia pointer.
   gateway::SipServer sip(
       config, *snapshot,
@@ -208,7 +208,9 @@ int main(int argc, char** argv) {
     std::cerr << "sipgw: " << started.error() << "\n";
     return 2;
   }
-  for (auto& url : plan->bind_urls) spdlog::info("listening on {}", url);
+  for (auto& address : plan->addresses) {
+    for (auto& url : address.bind_urls) spdlog::info("listening on {}", url);
+  }
   spdlog::info("serving {} domain(s), {} number(s) from {}", (*snapshot)->domains.size(), (*snapshot)->numbers.size(),
                db_path);
 

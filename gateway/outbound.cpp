@@ -18,13 +18,13 @@ void add_header(std::string& block, const std::string& name, const std::string& 
 
 std::expected<OutboundInvite, std::string> build_outbound_invite(const routing::Snapshot& s, const routing::Buyer& buyer,
                                                                  const routing::CallFacts& facts,
-                                                                 const std::string& gateway_host) {
+                                                                 const FromHost& gateway_host) {
   OutboundInvite out;
-  std::string from_host = gateway_host;
+  std::optional<std::string> from_domain;
   if (buyer.target_kind == routing::TargetKind::pstn) {
     if (!s.trunk) return std::unexpected("buyer " + buyer.id + " has a PSTN target but no trunk is configured");
     out.request_uri = routing::pstn_request_uri(buyer.target, s.trunk->proxy);
-    if (s.trunk->from_domain) from_host = *s.trunk->from_domain;
+    from_domain = s.trunk->from_domain;
     if (s.trunk->auth_user && s.trunk->auth_password) {
       out.credentials = OutboundCredentials{*s.trunk->auth_user, *s.trunk->auth_password};
     }
@@ -37,7 +37,7 @@ std::expected<OutboundInvite, std::string> build_outbound_invite(const routing::
     out.credentials = OutboundCredentials{*buyer.auth_user, *buyer.auth_password};
   }
   const std::string caller = facts.caller_number.empty() ? "anonymous" : routing::escape_uri_user(facts.caller_number);
-  out.from = "<sip:" + caller + "@" + from_host + ">";
+  out.from = "<sip:" + caller + "@" + (from_domain ? *from_domain : gateway_host(out.request_uri)) + ">";
   out.to = "<" + out.request_uri + ">";
 
   const auto& names = s.settings;
@@ -49,6 +49,12 @@ std::expected<OutboundInvite, std::string> build_outbound_invite(const routing::
     add_header(out.extra_headers, h.name, routing::expand_tokens(h.value, facts, routing::TokenContext::header_value));
   }
   return out;
+}
+
+std::expected<OutboundInvite, std::string> build_outbound_invite(const routing::Snapshot& s, const routing::Buyer& buyer,
+                                                                 const routing::CallFacts& facts,
+                                                                 const std::string& from_host) {
+  return build_outbound_invite(s, buyer, facts, FromHost([&from_host](const std::string&) { return from_host; }));
 }
 
 std::string new_call_uuid() {

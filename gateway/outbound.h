@@ -8,6 +8,7 @@
 #include "routing/tokens.h"
 
 #include <expected>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -28,12 +29,20 @@ struct OutboundInvite {
 
 // caller: the inbound From user (the caller's number), already validated as
 // safe for a URI user part by the caller of this function.
-// gateway_host: host for From when no trunk From domain applies.
+// from_host: the host (or host:port) for From when no trunk From domain
+// applies, given the Request-URI: the address of the stack the INVITE
+// leaves by, which depends on the target's address family.
 // Fails (with a reason for the log) when a PSTN target has no trunk.
+using FromHost = std::function<std::string(const std::string& request_uri)>;
 std::expected<OutboundInvite, std::string> build_outbound_invite(const routing::Snapshot& snapshot,
                                                                  const routing::Buyer& buyer,
                                                                  const routing::CallFacts& facts,
-                                                                 const std::string& gateway_host);
+                                                                 const FromHost& from_host);
+// The same with one From host whatever the target.
+std::expected<OutboundInvite, std::string> build_outbound_invite(const routing::Snapshot& snapshot,
+                                                                 const routing::Buyer& buyer,
+                                                                 const routing::CallFacts& facts,
+                                                                 const std::string& from_host);
 
 // Random identifiers for a new call.
 std::string new_call_uuid();     // RFC 4122 version 4, lower case

@@ -1,5 +1,6 @@
 #include "gateway/sip_server.h"
 
+#include "auth/digest_client.h"
 #include "gateway/admission.h"
 #include "gateway/metrics.h"
 #include "gateway/outbound.h"
@@ -25,10 +26,13 @@ struct Call;
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_localinfo.h>
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/url.h>
 
 #include <spdlog/spdlog.h>
+
+#include <openssl/rand.h>
 
 #include <cstring>
 #include <deque>
@@ -111,6 +115,53 @@ void relay_request(RequestFunction send, nua_handle_t* nh, const Body& body) {
        TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
 }
 
+// Exactly the methods sipgw serves. SIPTAG_ALLOW_STR replaces Sofia's
+// default list (NUTAG_ALLOW would merge into it and advertise MESSAGE,
+// REFER, SUBSCRIBE, NOTIFY, PRACK); nta then answers every other method
+// with 405 and this Allow list before any handle exists, in or out of a
+// dialog, so nothing is accepted on sipgw's behalf (no 202 to a REFER and
+// no NOTIFY to whatever Contact the sender wrote).
+constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE";
+
+// The primary local address of a family, as Sofia picks the host of its
+// Via for a wildcard bind: From toward a buyer must name a real host, never
+// "*". Loopback only when the machine has nothing else.
+std::string primary_local_address(int family) {
+  su_localinfo_t hints[1] = {};
+  hints->li_flags = LI_NUMERIC | LI_CANONNAME;
+  hints->li_family = family;
+  hints->li_scope = LI_SCOPE_GLOBAL | LI_SCOPE_SITE;
+  su_localinfo_t* found = nullptr;
+  if (su_getlocalinfo(hints, &found) != 0) {
+    hints->li_scope |= LI_SCOPE_HOST;
+    found = nullptr;
+    if (su_getlocalinfo(hints, &found) != 0) return family == AF_INET6 ? "[::1]" : "127.0.0.1";
+  }
+  std::string host = found->li_canonname ? found->li_canonname : "";
+  su_freelocalinfo(found);
+  if (host.empty()) return family == AF_INET6 ? "[::1]" : "127.0.0.1";
+  return family == AF_INET6 ? "[" + host + "]" : host;
+}
+
+// The challenge params of a buyer's 401/407, copied out of Sofia's memory.
+std::vector<std::string> challenge_params(const msg_auth_t* challenge) {
+  std::vector<std::string> params;
+  for (msg_param_t const* p = challenge->au_params; p && *p; ++p) params.emplace_back(*p);
+  return params;
+}
+
+std::string random_cnonce() {
+  unsigned char bytes[12];
+  RAND_bytes(bytes, sizeof bytes);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 0xf];
+  }
+  return out;
+}
+
 int callstate_of(tagi_t tags[]) {
   int state = nua_callstate_init;
   tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
@@ -178,6 +229,7 @@ struct SipServer::Impl {
     nua_t* nua = nullptr;
     bool ipv6 = false;      // bound to an IPv6 address
     bool wildcard = false;  // bound to * (every address)
+    std::string from_host;  // host[:port] in the From of buyer legs leaving by this stack
   };
   std::vector<Stack> stacks;
   int stacks_running = 0;
@@ -200,7 +252,7 @@ struct SipServer::Impl {
     self->inbox.drain();
     return 0;
   }
-  nua_t* stack_for(const std::string& request_uri) const;
+  const Stack& stack_for(const std::string& request_uri) const;
   static void on_nua_event(nua_event_t event, int status, char const* phrase, nua_t* nua, Impl* self,
                            nua_handle_t* nh, Leg* leg, sip_t const* sip, tagi_t tags[]) {
     self->dispatch(event, status, phrase, nua, nh, leg, sip, tags);
@@ -215,6 +267,14 @@ struct SipServer::Impl {
 
   // ---- call control ----
   void start_buyer_leg(Call& call);
+  // Our answer to a buyer's challenge: Proxy-Authorization after a 407,
+  // Authorization after a 401.
+  struct BuyerAuthorization {
+    bool proxy = false;
+    std::string value;
+  };
+  void send_buyer_invite(Call& call, const BuyerAuthorization* authorization, sip_t const* challenge_response);
+  bool answer_buyer_challenge(Call& call, int status, sip_t const* sip);
   void on_buyer_response(Call& call, int status, char const* phrase, sip_t const* sip);
   void on_reinvite(Leg& from, sip_t const* sip);
   void on_reinvite_response(Leg& to, int status, sip_t const* sip);
@@ -254,29 +314,50 @@ void SipServer::Impl::run(std::promise<std::expected<void, std::string>>& starte
   }
   su_root_threading(root, 0);  // the whole SIP stack runs on this thread
 
-  std::vector<std::string> urls = config.bind_urls;
-  if (urls.empty()) urls.push_back("sip:127.0.0.1:5060");
-  for (const auto& url : urls) {
+  auto fail = [&](const std::string& why) {
+    started.set_value(std::unexpected(why));
+    for (auto& created : stacks) nua_destroy(created.nua);
+    stacks.clear();
+    su_root_destroy(root);
+    root = nullptr;
+    su_deinit();
+  };
+  for (const auto& address : config.listen) {
+    // One transport per URL (a transport list crashes Sofia 1.12.11). Its
+    // nua_stack_init_transport binds NUTAG_URL and then NUTAG_SIPS_URL on
+    // the same agent, the latter with the plain "sip" identity when its
+    // scheme is sip:, so a UDP and a TCP URL share one stack.
+    if (address.bind_urls.empty() || address.bind_urls.size() > 2) {
+      fail("a listen address needs one or two bind URLs");
+      return;
+    }
+    const std::string& first = address.bind_urls[0];
+    const std::string& second = address.bind_urls.size() > 1 ? address.bind_urls[1] : first;
     Stack stack;
-    stack.nua = nua_create(root, on_nua_event, this, NUTAG_URL(url.c_str()), NUTAG_MEDIA_ENABLE(0),
+    stack.nua = nua_create(root, on_nua_event, this, NUTAG_URL(first.c_str()),
+                           TAG_IF(address.bind_urls.size() > 1, NUTAG_SIPS_URL(second.c_str())), NUTAG_MEDIA_ENABLE(0),
                            // Large INVITEs (many buyer headers) stay on the transport
                            // the buyer was configured with instead of jumping to TCP.
                            NTATAG_UDP_MTU(65535), NTATAG_SERVER_RPORT(2), TAG_END());
     if (stack.nua == nullptr) {
-      started.set_value(std::unexpected("cannot bind the SIP listen address " + url));
-      for (auto& created : stacks) nua_destroy(created.nua);
-      su_root_destroy(root);
-      su_deinit();
+      fail("cannot bind the SIP listen address " + first + (address.bind_urls.size() > 1 ? " and " + second : ""));
       return;
     }
-    auto host_at = url.find(':') + 1;
-    stack.ipv6 = url.compare(host_at, 1, "[") == 0;
-    stack.wildcard = url.compare(host_at, 1, "*") == 0;
+    stack.ipv6 = address.ipv6;
+    stack.wildcard = address.wildcard;
+    stack.from_host = address.from_host.empty() ? primary_local_address(AF_INET) + ":" + address.port : address.from_host;
+    if (address.from_host.empty()) {
+      spdlog::info("listening on every address: buyer legs name {} in From (set --public-address to choose)", stack.from_host);
+    }
     nua_set_params(stack.nua, NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(0),
                    NUTAG_APPL_METHOD("OPTIONS"), NUTAG_APPL_METHOD("INFO"), NUTAG_APPL_METHOD("UPDATE"),
-                   NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"), NUTAG_USER_AGENT("sipgw/0.1"),
-                   NUTAG_SESSION_TIMER(0), SIPTAG_SUPPORTED_STR(""), TAG_END());
+                   SIPTAG_ALLOW_STR(kAllow), NUTAG_USER_AGENT("sipgw/0.1"), NUTAG_SESSION_TIMER(0),
+                   SIPTAG_SUPPORTED_STR(""), TAG_END());
     stacks.push_back(stack);
+  }
+  if (stacks.empty()) {
+    fail("no listen address");
+    return;
   }
   stacks_running = static_cast<int>(stacks.size());
   nua = stacks.front().nua;
@@ -333,6 +414,15 @@ void SipServer::Impl::dispatch(nua_event_t event, int status, char const* phrase
         nua_handle_destroy(nh);
         return;
       default:
+        // Any other request nua created a handle for is not ours to keep
+        // (with the exact Allow list none should arrive): answer it if nua
+        // has not, and never leave the handle behind.
+        if (nua_event_is_incoming_request(event) && nh != nullptr) {
+          if (event != nua_i_ack && event != nua_i_cancel && event != nua_i_bye) {
+            nua_respond(nh, SIP_405_METHOD_NOT_ALLOWED, SIPTAG_ALLOW_STR(kAllow), NUTAG_WITH_THIS(nua), TAG_END());
+          }
+          nua_handle_destroy(nh);
+        }
         return;
     }
   }
@@ -380,17 +470,17 @@ void SipServer::Impl::dispatch(nua_event_t event, int status, char const* phrase
 // The stack a buyer leg leaves from: one of the target's address family (an
 // IPv6 literal host, else IPv4 or a name), else a wildcard stack, else the
 // first.
-nua_t* SipServer::Impl::stack_for(const std::string& request_uri) const {
+const SipServer::Impl::Stack& SipServer::Impl::stack_for(const std::string& request_uri) const {
   auto at = request_uri.find('@');
   auto host_at = at == std::string::npos ? request_uri.find(':') + 1 : at + 1;
   const bool ipv6 = request_uri.compare(host_at, 1, "[") == 0;
   for (const auto& stack : stacks) {
-    if (!stack.wildcard && stack.ipv6 == ipv6) return stack.nua;
+    if (!stack.wildcard && stack.ipv6 == ipv6) return stack;
   }
   for (const auto& stack : stacks) {
-    if (stack.wildcard) return stack.nua;
+    if (stack.wildcard) return stack;
   }
-  return stacks.front().nua;
+  return stacks.front();
 }
 
 // ------------------------------------------------------------------ inbound
@@ -581,7 +671,9 @@ void SipServer::Impl::start_buyer_leg(Call& call) {
     call.buyer = selection.buyer;
     call.tried.insert(call.buyer->id);
     call.facts.buyer_id = call.buyer->id;
-    auto outbound = build_outbound_invite(s, *call.buyer, call.facts, config.gateway_host);
+    auto outbound = build_outbound_invite(s, *call.buyer, call.facts, [this](const std::string& request_uri) {
+      return stack_for(request_uri).from_host;
+    });
     if (!outbound) {
       spdlog::warn("call {}: {}", call.facts.call_uuid, outbound.error());
       call.saw_other = true;
@@ -600,15 +692,7 @@ void SipServer::Impl::start_buyer_leg(Call& call) {
   call.cdr.attempts.push_back(attempt);
   buyer_attempt_started(call);
 
-  call.out.nh = nua_handle(stack_for(call.outbound.request_uri), &call.out, SIPTAG_TO_STR(call.outbound.to.c_str()),
-                           SIPTAG_FROM_STR(call.outbound.from.c_str()), TAG_END());
-  call.out.terminated = false;
-  call.out.established = false;
-  call.out.bye_sent = false;
-  nua_invite(call.out.nh, NUTAG_URL(call.outbound.request_uri.c_str()),
-             SIPTAG_MAX_FORWARDS_STR(call.max_forwards.c_str()), SIPTAG_HEADER_STR(call.outbound.extra_headers.c_str()),
-             TAG_IF(!call.sdp.empty(), SIPTAG_CONTENT_TYPE_STR(call.content_type.c_str())),
-             TAG_IF(!call.sdp.empty(), SIPTAG_PAYLOAD_STR(call.sdp.c_str())), TAG_END());
+  send_buyer_invite(call, nullptr, nullptr);
   spdlog::info("call {} -> buyer {} at {} (attempt {})", call.facts.call_uuid, call.buyer->id, call.outbound.request_uri,
                attempt.attempt);
 
@@ -618,6 +702,73 @@ void SipServer::Impl::start_buyer_leg(Call& call) {
                         static_cast<su_duration_t>(campaign->ring_timeout_seconds * 1000));
   su_timer_set_interval(call.connect_timer, on_connect_timeout, &call,
                         static_cast<su_duration_t>(call.buyer->connect_timeout_seconds * 1000));
+}
+
+// Sends the buyer leg's INVITE on a new handle. After a challenge
+// (challenge_response set), the same INVITE again with our Authorization:
+// same Call-ID, From tag and CSeq + 1 (RFC 3261 8.1.3.5), so the buyer
+// matches it to the nonce it issued. The challenged handle, which nua keeps
+// waiting for nua_authenticate, is destroyed.
+void SipServer::Impl::send_buyer_invite(Call& call, const BuyerAuthorization* authorization,
+                                        sip_t const* challenge_response) {
+  std::string from = call.outbound.from;
+  std::string call_id, cseq;
+  if (challenge_response) {
+    if (challenge_response->sip_from && challenge_response->sip_from->a_tag) {
+      from += ";tag=" + std::string(challenge_response->sip_from->a_tag);
+    }
+    if (challenge_response->sip_call_id) call_id = str(challenge_response->sip_call_id->i_id);
+    if (challenge_response->sip_cseq) cseq = std::to_string(challenge_response->sip_cseq->cs_seq + 1) + " INVITE";
+    release_leg(call.out);
+  }
+  call.out.nh = nua_handle(stack_for(call.outbound.request_uri).nua, &call.out,
+                           SIPTAG_TO_STR(call.outbound.to.c_str()), SIPTAG_FROM_STR(from.c_str()), TAG_END());
+  call.out.terminated = false;
+  call.out.established = false;
+  call.out.bye_sent = false;
+  if (call.out.nh == nullptr) {  // out of memory: the attempt fails like a dead buyer
+    spdlog::error("call {}: cannot create a buyer leg handle", call.facts.call_uuid);
+    call.out.terminated = true;
+    return;
+  }
+  const bool www = authorization && !authorization->proxy;
+  const bool proxy = authorization && authorization->proxy;
+  const char* credentials = authorization ? authorization->value.c_str() : "";
+  nua_invite(call.out.nh, NUTAG_URL(call.outbound.request_uri.c_str()),
+             SIPTAG_MAX_FORWARDS_STR(call.max_forwards.c_str()), SIPTAG_HEADER_STR(call.outbound.extra_headers.c_str()),
+             TAG_IF(!call_id.empty(), SIPTAG_CALL_ID_STR(call_id.c_str())),
+             TAG_IF(!cseq.empty(), SIPTAG_CSEQ_STR(cseq.c_str())),
+             TAG_IF(www, SIPTAG_AUTHORIZATION_STR(credentials)), TAG_IF(proxy, SIPTAG_PROXY_AUTHORIZATION_STR(credentials)),
+             TAG_IF(!call.sdp.empty(), SIPTAG_CONTENT_TYPE_STR(call.content_type.c_str())),
+             TAG_IF(!call.sdp.empty(), SIPTAG_PAYLOAD_STR(call.sdp.c_str())), TAG_END());
+}
+
+// Answers a buyer's (or the trunk's) 401/407 with the configured
+// credentials, once per attempt: a second challenge means they are wrong.
+// sipgw computes the digest itself (auth/digest_client.h) because Sofia's
+// NUTAG_AUTH string cannot carry a ':' in the username or password.
+bool SipServer::Impl::answer_buyer_challenge(Call& call, int status, sip_t const* sip) {
+  if (!call.outbound.credentials || call.auth_answered || sip == nullptr) return false;
+  const msg_auth_t* challenges = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+  su_home_t home[1] = {SU_HOME_INIT(home)};
+  const std::string uri = normalized_uri(home, call.outbound.request_uri.c_str());
+  su_home_deinit(home);
+  const std::string cnonce = random_cnonce();
+  for (const msg_auth_t* c = challenges; c; c = c->au_next) {
+    auto challenge = auth::parse_digest_challenge(str(c->au_scheme), challenge_params(c));
+    if (!challenge) continue;
+    auto value = auth::digest_authorization(*challenge, call.outbound.credentials->username,
+                                            call.outbound.credentials->password, {"INVITE", uri, cnonce});
+    if (!value) {
+      spdlog::info("call {} buyer {} challenge not answered: {}", call.facts.call_uuid, call.buyer->id, value.error());
+      continue;
+    }
+    call.auth_answered = true;
+    BuyerAuthorization authorization{status == 407, std::move(*value)};
+    send_buyer_invite(call, &authorization, sip);
+    return true;
+  }
+  return false;
 }
 
 // The ledger (caps) and the buyer gauge count an attempt from its INVITE
@@ -684,18 +835,7 @@ void SipServer::Impl::on_buyer_response(Call& call, int status, char const* phra
     relay_response(call.in.nh, status, body_of(sip, "application/sdp"));
     return;
   }
-  if ((status == 401 || status == 407) && call.outbound.credentials && !call.auth_answered && sip) {
-    const msg_auth_t* challenge = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
-    const char* realm = challenge ? msg_params_find(challenge->au_params, "realm=") : nullptr;
-    if (realm != nullptr) {
-      call.auth_answered = true;  // once: a second challenge means the credentials are wrong
-      std::string quoted_realm = realm[0] == '"' ? realm : "\"" + std::string(realm) + "\"";
-      std::string auth = std::string(challenge->au_scheme) + ":" + quoted_realm + ":" +
-                         call.outbound.credentials->username + ":" + call.outbound.credentials->password;
-      nua_authenticate(call.out.nh, NUTAG_AUTH(auth.c_str()), TAG_END());
-      return;
-    }
-  }
+  if ((status == 401 || status == 407) && answer_buyer_challenge(call, status, sip)) return;
   if (status < 300) {
     nua_ack(call.out.nh, TAG_END());
     call.out.established = true;

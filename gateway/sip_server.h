@@ -5,6 +5,7 @@
 
 #include "db/cdr_writer.h"
 #include "gateway/inbox.h"
+#include "gateway/listen.h"
 #include "routing/provisioning.h"
 
 #include <chrono>
@@ -18,11 +19,10 @@
 namespace sipgw::gateway {
 
 struct SipServerConfig {
-  // Sofia bind URLs, e.g. "sip:127.0.0.1:5060;transport=udp,tcp"; one nua
-  // stack each, all on the SIP thread.
-  std::vector<std::string> bind_urls;
-  // Host used in From and Contact toward buyers.
-  std::string gateway_host;
+  // One nua stack per listen address, all on the SIP thread; a buyer leg
+  // leaves by the stack of its target's address family and names that
+  // stack's address in From.
+  std::vector<ListenAddress> listen;
 };
 
 // Called on the SIP thread with each finished call; must not block (it
