@@ -400,3 +400,33 @@ TEST_F(Ctl, DatabaseErrorsExitTwo) {
 
 }  // namespace
 }  // namespace sipgw
+
+namespace sipgw {
+namespace {
+
+// sipgw computes the outbound digest itself, so a colon (or any other
+// printable character) in an outbound password or username is stored whole;
+// only what a quoted Digest username cannot carry is refused.
+TEST_F(Ctl, OutboundCredentialsKeepEveryPrintableCharacter) {
+  provision();
+  ok({"buyer", "update", "b1", "--auth-user", "gw:user", "--auth-password-stdin"}, "p:a ss\"w\\rd: \n");
+  ok({"trunk", "set", "--proxy", "sip:carrier.example.com:5060", "--auth-user", "t:u", "--auth-password-stdin"}, ":x:\n");
+  auto db = db::Connection::open(db_, db::Connection::Mode::read_only);
+  ASSERT_TRUE(db);
+  auto row = db->prepare("SELECT b.auth_user, b.auth_password, t.auth_user, t.auth_password FROM buyers b, trunk t "
+                         "WHERE b.id = 'b1'");
+  ASSERT_TRUE(row);
+  ASSERT_TRUE(row->step().value_or(false));
+  EXPECT_EQ(row->text(0), "gw:user");
+  EXPECT_EQ(row->text(1), "p:a ss\"w\\rd: ");
+  EXPECT_EQ(row->text(2), "t:u");
+  EXPECT_EQ(row->text(3), ":x:");
+  for (std::string user : {"a\"b", "a\\b", ""}) {
+    refused({"buyer", "update", "b1", "--auth-user", user, "--auth-password-stdin"}, "quote, backslash", "pw\n");
+    refused({"trunk", "set", "--proxy", "sip:carrier.example.com", "--auth-user", user, "--auth-password-stdin"},
+            "quote, backslash", "pw\n");
+  }
+}
+
+}  // namespace
+}  // namespace sipgw

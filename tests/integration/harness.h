@@ -9,6 +9,7 @@
 #include "../db/temp_db.h"
 #include "buyer_scenario.h"
 #include "publisher_scenario.h"
+#include "sip_probe.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -66,10 +67,16 @@ inline int free_port() {
 class Process {
  public:
   Process() = default;
-  Process(std::vector<std::string> argv, const std::string& log_path) : log_(log_path) {
+  // extra_env: "NAME=value" entries added to this process's environment.
+  Process(std::vector<std::string> argv, const std::string& log_path, std::vector<std::string> extra_env = {})
+      : log_(log_path) {
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
+    std::vector<char*> env;
+    for (char** e = environ; *e; ++e) env.push_back(*e);
+    for (auto& e : extra_env) env.push_back(e.data());
+    env.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
@@ -80,7 +87,7 @@ class Process {
     posix_spawnattr_init(&attributes);
     posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
     posix_spawnattr_setpgroup(&attributes, 0);
-    if (posix_spawnp(&pid_, args[0], &actions, &attributes, args.data(), environ) != 0) pid_ = -1;
+    if (posix_spawnp(&pid_, args[0], &actions, &attributes, args.data(), env.data()) != 0) pid_ = -1;
     posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
   }
@@ -136,6 +143,12 @@ class Process {
     }
   }
   std::string log() const { return slurp(log_); }
+  pid_t pid() const { return pid_; }
+  // How the process ended, once running() said false ("exit 0", "signal 11").
+  std::string ending() const {
+    if (WIFSIGNALED(status_)) return "signal " + std::to_string(WTERMSIG(status_));
+    return "exit " + std::to_string(WEXITSTATUS(status_));
+  }
 
  private:
   pid_t pid_ = -1;
@@ -237,9 +250,17 @@ class GatewayTest : public ::testing::Test {
                                      "--listen", "tcp:" + listen_host + ":" + std::to_string(sip_port_), "--log-level", "debug",
                                      "--poll-interval-ms", "100"};
     argv.insert(argv.end(), extra.begin(), extra.end());
+    launch_gateway(argv);
+  }
+
+  // Starts sipgw with exactly these arguments and waits until it answers
+  // OPTIONS at `ready` (default: UDP on 127.0.0.1 at the test's SIP port).
+  void launch_gateway(const std::vector<std::string>& argv, std::optional<SipEndpoint> ready = std::nullopt) {
     gateway_ = Process(argv, dir_.file("sipgw.log"));
-    ASSERT_TRUE(eventually([&] { return gateway_.log().find("listening on") != std::string::npos || !gateway_.running(); }));
-    ASSERT_TRUE(gateway_.running()) << gateway_.log();
+    auto reply = options_reply(ready.value_or(SipEndpoint{"127.0.0.1", sip_port_, false}), 15s,
+                               [&] { return gateway_.running(); });
+    ASSERT_TRUE(gateway_.running()) << gateway_.ending() << "\n" << gateway_.log();
+    ASSERT_TRUE(reply) << "no answer to OPTIONS\n" << gateway_.log();
   }
 
   std::string scenario(const std::string& name) { return std::string(SCENARIO_DIR) + "/" + name; }
