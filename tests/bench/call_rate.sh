@@ -89,7 +89,13 @@ start_gateway() {
   "$build/gateway/sipgw" --db "$SIPGW_DB" --listen "udp:127.0.0.1:$gw_port" --log-level "${SIPGW_BENCH_LOG_LEVEL:-info}" \
     > "$work/sipgw.log" 2>&1 &
   gw_pid=$!
-  for _ in $(seq 50); do grep -q "listening on" "$work/sipgw.log" && return; sleep 0.1; done
+  # Ready once its UDP socket is bound (the "listening on" line is not
+  # logged at log level warn).
+  for _ in $(seq 50); do
+    ss -Hlun "sport = :$gw_port" 2>/dev/null | grep -q . && return
+    grep -q "listening on" "$work/sipgw.log" && return
+    sleep 0.1
+  done
   echo "sipgw did not start"; cat "$work/sipgw.log"; exit 2
 }
 stop_gateway() { kill -TERM "$gw_pid" 2>/dev/null; wait "$gw_pid" 2>/dev/null; }

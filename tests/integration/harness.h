@@ -250,7 +250,9 @@ class GatewayTest : public ::testing::Test {
                                      "--listen", "tcp:" + listen_host + ":" + std::to_string(sip_port_), "--log-level", "debug",
                                      "--poll-interval-ms", "100"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    launch_gateway(argv);
+    std::string probe_host = listen_host;
+    if (probe_host.size() > 2 && probe_host.front() == '[') probe_host = probe_host.substr(1, probe_host.size() - 2);
+    launch_gateway(argv, SipEndpoint{probe_host == "*" ? "127.0.0.1" : probe_host, sip_port_, false});
   }
 
   // Starts sipgw with exactly these arguments and waits until it answers
