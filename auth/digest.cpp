@@ -52,13 +52,7 @@ std::string hex_hash(DigestAlgorithm algorithm, std::string_view data) {
   unsigned int length = 0;
   const EVP_MD* md = algorithm == DigestAlgorithm::md5 ? EVP_md5() : EVP_sha256();
   EVP_Digest(data.data(), data.size(), digest, &length, md, nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(length * 2, '0');
-  for (unsigned int i = 0; i < length; ++i) {
-    out[2 * i] = kHex[digest[i] >> 4];
-    out[2 * i + 1] = kHex[digest[i] & 0xf];
-  }
-  return out;
+  return to_hex(digest, length);
 }
 
 std::string ha1(DigestAlgorithm algorithm, std::string_view username, std::string_view realm,

@@ -1,6 +1,7 @@
 #include "auth/nonce.h"
 
 #include "auth/digest.h"
+#include "auth/text.h"
 
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -15,16 +16,6 @@ namespace {
 
 constexpr std::size_t kPayloadHex = 32;  // 16 hex time + 16 hex random
 constexpr std::size_t kMacHex = 32;      // first 16 bytes of HMAC-SHA256
-
-std::string to_hex(const unsigned char* data, std::size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(2 * n, '0');
-  for (std::size_t i = 0; i < n; ++i) {
-    out[2 * i] = kHex[data[i] >> 4];
-    out[2 * i + 1] = kHex[data[i] & 0xf];
-  }
-  return out;
-}
 
 }  // namespace
 

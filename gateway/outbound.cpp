@@ -1,7 +1,11 @@
 #include "gateway/outbound.h"
 
+#include "auth/text.h"
+
 #include <openssl/rand.h>
 #include <uuid/uuid.h>
+
+#include <vector>
 
 namespace sipgw::gateway {
 
@@ -65,16 +69,12 @@ std::string new_call_uuid() {
   return text;
 }
 
-std::string new_postback_key() {
-  unsigned char bytes[16];
-  RAND_bytes(bytes, sizeof bytes);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(32, '0');
-  for (int i = 0; i < 16; ++i) {
-    out[2 * i] = kHex[bytes[i] >> 4];
-    out[2 * i + 1] = kHex[bytes[i] & 0xf];
-  }
-  return out;
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> data(bytes);
+  RAND_bytes(data.data(), static_cast<int>(data.size()));
+  return auth::to_hex(data.data(), data.size());
 }
+
+std::string new_postback_key() { return random_hex(16); }
 
 }  // namespace sipgw::gateway

@@ -47,5 +47,6 @@ std::expected<OutboundInvite, std::string> build_outbound_invite(const routing::
 // Random identifiers for a new call.
 std::string new_call_uuid();     // RFC 4122 version 4, lower case
 std::string new_postback_key();  // 128 random bits as 32 hex characters
+std::string random_hex(std::size_t bytes);  // e.g. a digest cnonce
 
 }  // namespace sipgw::gateway

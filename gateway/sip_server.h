@@ -1,9 +1,11 @@
-// The SIP side of sipgw: one thread that owns the su_root, the nua stack and
-// every call. Other threads talk to it only through its inbox (update the
-// snapshot, drain). Sofia types stay inside sip_server.cpp.
+// The SIP side of sipgw: one thread that owns the stacks (sip_pump.h) and
+// every call (call.h, in a call_registry.h). Other threads talk to it only
+// through its inbox (update the snapshot, drain). Read the call flow in
+// this order: this file, call.h (its state table), buyer_attempt.h,
+// failover.h, admission.h, call_recorder.h, leg.h, sofia_leg.h, sip_pump.h.
 #pragma once
 
-#include "db/cdr_writer.h"
+#include "gateway/call_recorder.h"
 #include "gateway/inbox.h"
 #include "gateway/listen.h"
 #include "routing/provisioning.h"
@@ -24,10 +26,6 @@ struct SipServerConfig {
   // stack's address in From.
   std::vector<ListenAddress> listen;
 };
-
-// Called on the SIP thread with each finished call; must not block (it
-// should hand the record to another thread).
-using CdrSink = std::function<void(db::CallRecord)>;
 
 class Metrics;
 

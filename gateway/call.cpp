@@ -1,0 +1,281 @@
+#include "gateway/call.h"
+
+#include <spdlog/spdlog.h>
+
+namespace sipgw::gateway {
+
+std::string_view to_string(CallState state) {
+  switch (state) {
+    case CallState::trying: return "trying";
+    case CallState::early: return "early";
+    case CallState::connected: return "connected";
+    case CallState::ending: return "ending";
+    case CallState::ended: return "ended";
+  }
+  return "?";
+}
+
+Call::Call(CallServices& services, CallSetup setup, std::unique_ptr<Leg> publisher_leg, PublisherSlot publisher_slot,
+           std::function<void(Call&)> on_ended)
+    : services_(services), setup_(std::move(setup)), publisher_leg_(std::move(publisher_leg)),
+      publisher_slot_(std::move(publisher_slot)), on_ended_(std::move(on_ended)) {
+  const auto& f = setup_.facts;
+  cdr_.uuid = f.call_uuid;
+  cdr_.postback_key = f.postback_key;
+  cdr_.publisher_id = f.publisher_id;
+  if (!f.sub_id.empty()) cdr_.sub_id = f.sub_id;
+  cdr_.caller = f.caller_number;
+  cdr_.number = f.number;
+  cdr_.campaign_id = f.campaign_id;
+  cdr_.invite_at = setup_.invite_at_ms;
+  publisher_leg_->bind(*this);
+  services_.recorder.call_started();
+}
+
+Call::~Call() { publisher_leg_->release(); }
+
+void Call::transition(CallState to, std::string_view cause) {
+  spdlog::debug("call {}: {} -> {} ({})", setup_.facts.call_uuid, to_string(state_), to_string(to), cause);
+  state_ = to;
+}
+
+void Call::start() { try_next_buyer(); }
+
+BuyerAttempt* Call::current_attempt() {
+  if (attempts_.empty() || attempts_.back()->detached()) return nullptr;
+  return attempts_.back().get();
+}
+
+Leg* Call::connected_buyer_leg() {
+  auto* attempt = current_attempt();
+  return attempt && attempt->state() == AttemptState::answered ? &attempt->leg() : nullptr;
+}
+
+// ------------------------------------------------------------------ routing
+
+void Call::try_next_buyer() {
+  const routing::Snapshot& snapshot = *setup_.snapshot;
+  auto& facts = setup_.facts;
+  while (true) {
+    const routing::TimePoint now{std::chrono::milliseconds(services_.clock.now_ms())};
+    auto selection = services_.selector.select(snapshot, *setup_.campaign, services_.ledger, tried_, now);
+    for (const auto& [buyer_id, reason] : selection.skipped) {
+      if (reason == routing::SkipReason::tried) continue;
+      if (reason == routing::SkipReason::no_trunk) {
+        spdlog::warn("call {} skips buyer {}: {}", facts.call_uuid, buyer_id, routing::to_string(reason));
+      } else {
+        spdlog::debug("call {} skips buyer {}: {}", facts.call_uuid, buyer_id, routing::to_string(reason));
+      }
+      failover_.skipped(reason);
+    }
+    if (selection.buyer == nullptr) {
+      spdlog::info("call {} has no eligible buyer left after {} attempt(s)", facts.call_uuid, attempts_.size());
+      const NoBuyerAnswer answer = failover_.when_none_left();
+      cdr_.hangup_side = to_string(HangupSide::gateway);
+      cdr_.hangup_cause = to_string(failover_.last_failure());
+      respond_publisher(answer.status, answer.phrase);
+      transition(CallState::ending, "no buyer left");
+      finish_if_done();
+      return;
+    }
+    const routing::Buyer& buyer = *selection.buyer;
+    tried_.insert(buyer.id);
+    facts.buyer_id = buyer.id;
+    auto request = build_outbound_invite(snapshot, buyer, facts, services_.from_host);
+    if (!request) {
+      spdlog::warn("call {}: {}", facts.call_uuid, request.error());
+      failover_.unroutable();
+      continue;
+    }
+    auto leg = services_.make_buyer_leg(request->request_uri);
+    if (!leg) {
+      spdlog::error("call {}: cannot create a buyer leg toward {}", facts.call_uuid, request->request_uri);
+      failover_.unroutable();
+      continue;
+    }
+    BuyerAttempt::Plan plan{&buyer, std::move(*request), static_cast<int>(attempts_.size()) + 1,
+                            std::chrono::seconds(setup_.campaign->ring_timeout_seconds), setup_.max_forwards,
+                            facts.call_uuid};
+    auto attempt = std::make_unique<BuyerAttempt>(*this, std::move(leg), services_.clock,
+                                                  BuyerSlot(services_.ledger, services_.metrics, buyer.id), std::move(plan));
+    attempt->leg().bind(*attempt);
+    BuyerAttempt& started = *attempt;
+    attempts_.push_back(std::move(attempt));
+    if (!started.start(setup_.offer)) {
+      services_.recorder.attempt_ended(buyer.id, AttemptResult::failed);
+      failover_.attempt_ended(AttemptResult::failed, HangupCause::terminated);
+      continue;
+    }
+    return;
+  }
+}
+
+void Call::attempt_ringing(int status, const Body& body) {
+  // One 18x for the publisher, whichever buyer rings.
+  if (state_ != CallState::trying) return;
+  services_.recorder.first_provisional(setup_.invite_at_ms, services_.clock.now_ms());
+  publisher_leg_->respond(status, nullptr, body);
+  transition(CallState::early, "buyer " + setup_.facts.buyer_id + " " + std::to_string(status));
+}
+
+void Call::attempt_answered(int status, const Body& body) {
+  BuyerAttempt& attempt = *attempts_.back();
+  if (!publisher_waiting()) {  // cannot happen while the publisher waits; never leave a buyer up alone
+    attempt.hang_up();
+    return;
+  }
+  const std::int64_t answer_at = attempt.record().answer_at.value_or(services_.clock.now_ms());
+  const std::string& buyer_id = attempt.buyer().id;
+  services_.ledger.connected(buyer_id, routing::TimePoint{std::chrono::milliseconds(answer_at)});
+  services_.recorder.answered(buyer_id, setup_.invite_at_ms, answer_at);
+  cdr_.buyer_id = buyer_id;
+  cdr_.answer_at = answer_at;
+  cdr_.final_status = status;
+  publisher_leg_->respond(status, nullptr, body);
+  spdlog::info("call {} answered by buyer {}", setup_.facts.call_uuid, buyer_id);
+  transition(CallState::connected, "buyer " + buyer_id + " " + std::to_string(status));
+}
+
+void Call::attempt_ended(AttemptResult result, HangupCause why) {
+  services_.recorder.attempt_ended(attempts_.back()->buyer().id, result);
+  failover_.attempt_ended(result, why);
+  if (should_try_next_buyer(result, publisher_waiting())) {
+    try_next_buyer();
+    return;
+  }
+  finish_if_done();
+}
+
+// ------------------------------------------------------------------ endings
+
+void Call::respond_publisher(int status, const char* phrase) {
+  cdr_.final_status = status;
+  if (!publisher_leg_done_) publisher_leg_->respond(status, phrase, {});
+}
+
+void Call::end_from(HangupSide side, HangupCause cause) {
+  if (state_ == CallState::ending || state_ == CallState::ended) return;
+  if (cdr_.hangup_side.empty()) {
+    cdr_.hangup_side = to_string(side);
+    cdr_.hangup_cause = to_string(cause);
+  }
+  if (side != HangupSide::publisher) hang_up_publisher();
+  if (side != HangupSide::buyer) hang_up_buyer();
+  transition(CallState::ending, std::string(to_string(side)) + " " + std::string(to_string(cause)));
+  finish_if_done();
+}
+
+void Call::hang_up_publisher() {
+  if (publisher_leg_done_) return;
+  if (state_ == CallState::connected) {
+    publisher_leg_->bye();
+  } else if (publisher_waiting()) {
+    respond_publisher(480, "Temporarily Unavailable");
+  }
+}
+
+void Call::hang_up_buyer() {
+  BuyerAttempt* attempt = current_attempt();
+  if (attempt == nullptr) return;
+  if (attempt->state() == AttemptState::answered) {
+    attempt->hang_up();
+  } else {
+    attempt->cancel();
+  }
+}
+
+void Call::hang_up_for_drain() { end_from(HangupSide::gateway, HangupCause::drain); }
+
+void Call::on_cancelled() {
+  if (!publisher_waiting()) return;
+  // nua already answered 200 to the CANCEL and 487 to the INVITE.
+  cdr_.final_status = 487;
+  spdlog::info("call {} cancelled by publisher", setup_.facts.call_uuid);
+  end_from(HangupSide::publisher, HangupCause::cancel);
+}
+
+void Call::on_bye() {
+  spdlog::info("call {} BYE from publisher", setup_.facts.call_uuid);
+  end_from(HangupSide::publisher, HangupCause::bye);
+}
+
+void Call::buyer_bye() {
+  spdlog::info("call {} BYE from buyer", setup_.facts.call_uuid);
+  end_from(HangupSide::buyer, HangupCause::bye);
+}
+
+void Call::on_terminated() {
+  publisher_leg_done_ = true;
+  publisher_leg_->release();
+  end_from(HangupSide::publisher, HangupCause::terminated);  // a leg that vanished takes the other with it
+  finish_if_done();
+}
+
+void Call::buyer_terminated() {
+  end_from(HangupSide::buyer, HangupCause::terminated);
+  finish_if_done();
+}
+
+void Call::finish_if_done() {
+  if (state_ != CallState::ending || !publisher_leg_done_) return;
+  // The current attempt must be over (its CANCEL answered, its BYE done); a
+  // timed-out attempt detached itself and is not waited for.
+  if (BuyerAttempt* attempt = current_attempt(); attempt && !attempt->done()) return;
+  transition(CallState::ended, "both legs done");
+  cdr_.end_at = services_.clock.now_ms();
+  for (const auto& attempt : attempts_) cdr_.attempts.push_back(attempt->record());
+  const bool answered = cdr_.answer_at.has_value();  // set only when the call was connected
+  services_.recorder.call_finished(std::move(cdr_), answered);
+  if (on_ended_) on_ended_(*this);
+}
+
+std::vector<std::unique_ptr<BuyerAttempt>> Call::take_unfinished_attempts() {
+  std::vector<std::unique_ptr<BuyerAttempt>> unfinished;
+  for (auto& attempt : attempts_) {
+    if (!attempt->done()) unfinished.push_back(std::move(attempt));
+  }
+  std::erase(attempts_, nullptr);
+  return unfinished;
+}
+
+// ------------------------------------------------------------------ in-dialog relays
+
+void Call::on_request(InDialogMethod method, const Body& body) { relay_request(Side::publisher, method, body); }
+void Call::buyer_request(InDialogMethod method, const Body& body) { relay_request(Side::buyer, method, body); }
+void Call::on_request_answered(InDialogMethod method, int status, const Body& body) {
+  relay_answer(Side::publisher, method, status, body);
+}
+void Call::buyer_request_answered(InDialogMethod method, int status, const Body& body) {
+  relay_answer(Side::buyer, method, status, body);
+}
+
+void Call::relay_request(Side from, InDialogMethod method, const Body& body) {
+  Leg* from_leg = from == Side::publisher ? publisher_leg_.get() : connected_buyer_leg();
+  Leg* to_leg = from == Side::publisher ? connected_buyer_leg() : (publisher_leg_done_ ? nullptr : publisher_leg_.get());
+  if (from_leg == nullptr) return;
+  const bool connected = state_ == CallState::connected && to_leg != nullptr;
+  if (method == InDialogMethod::reinvite) {
+    if (!connected || reinvite_from_) {  // glare, or nobody to ask
+      from_leg->answer_request(method, 491, {});
+      return;
+    }
+    reinvite_from_ = from;
+  } else if (!connected) {
+    from_leg->answer_request(method, 481, {});
+    return;
+  }
+  to_leg->send_request(method, body);
+}
+
+void Call::relay_answer(Side to, InDialogMethod method, int status, const Body& body) {
+  Side from = to == Side::publisher ? Side::buyer : Side::publisher;
+  if (method == InDialogMethod::reinvite) {
+    if (!reinvite_from_) return;
+    from = *reinvite_from_;
+    reinvite_from_.reset();
+  }
+  Leg* from_leg = from == Side::publisher ? (publisher_leg_done_ ? nullptr : publisher_leg_.get()) : connected_buyer_leg();
+  if (from_leg) from_leg->answer_request(method, status, body);
+}
+
+}  // namespace sipgw::gateway

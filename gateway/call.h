@@ -1,0 +1,143 @@
+// One admitted call: the publisher's leg, the buyer attempts (the current
+// one last) and the call's state. Every change of state goes through
+// transition(), which logs it at debug level:
+//   call 5f0c...: trying -> early (buyer b1 180)
+//
+//   state      event                                   next       the call does
+//   trying     start, a buyer is eligible              trying     INVITE to the buyer
+//   trying     start or attempt ended, nobody left     ending     486 (all busy) or 480 to the publisher
+//   trying     attempt ended, publisher waiting        trying     INVITE to the next buyer
+//   trying     first 18x from any buyer                early      relays it (one 18x per call)
+//   early      attempt ended, publisher waiting        early      INVITE to the next buyer
+//   trying|early  buyer 2xx                            connected  relays 200 to the publisher
+//   trying|early  publisher CANCEL                     ending     CANCEL to the buyer (487 went back)
+//   trying|early  publisher leg gone                   ending     CANCEL to the buyer
+//   connected  BYE from either side                    ending     BYE to the other side
+//   connected  a leg gone (timeout, transport)         ending     BYE to the other side
+//   connected  re-INVITE, INFO, UPDATE                 connected  relayed; a re-INVITE in flight gets 491
+//   any        drain timeout                           ending     BYE, CANCEL or 480 as the legs need
+//   ending     both legs done                          ended      CDR and metrics (CallRecorder)
+//
+// The call never deletes itself: when ended it tells its owner (the
+// registry), which deletes it after the current dispatch has returned.
+#pragma once
+
+#include "gateway/buyer_attempt.h"
+#include "gateway/call_recorder.h"
+#include "gateway/clock.h"
+#include "gateway/leg.h"
+#include "gateway/slots.h"
+#include "routing/provisioning.h"
+#include "routing/selection.h"
+#include "routing/tokens.h"
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <unordered_set>
+#include <vector>
+
+namespace sipgw::gateway {
+
+enum class CallState { trying, early, connected, ending, ended };
+std::string_view to_string(CallState state);
+
+// What calls use from the SIP thread; all of it outlives every call.
+struct CallServices {
+  Clock& clock;
+  routing::BuyerLedger& ledger;
+  routing::BuyerSelector& selector;
+  Metrics& metrics;
+  CallRecorder& recorder;
+  // A new buyer leg toward request_uri (not yet bound to a listener), or
+  // nullptr when the stack cannot make one.
+  std::function<std::unique_ptr<Leg>(const std::string& request_uri)> make_buyer_leg;
+  // The From host of a buyer leg toward request_uri.
+  FromHost from_host;
+};
+
+// What admission and the INVITE said about the call.
+struct CallSetup {
+  std::shared_ptr<const routing::Snapshot> snapshot;  // the generation the call keeps
+  const routing::Campaign* campaign;                  // in that snapshot
+  routing::CallFacts facts;                           // buyer_id is filled per attempt
+  Body offer;                                         // the publisher's SDP, passed through untouched
+  std::string max_forwards;                           // for the buyer legs (already decremented)
+  std::int64_t invite_at_ms;
+};
+
+class Call final : public LegListener, public BuyerAttempt::Owner {
+ public:
+  // on_ended runs once, when the call reaches `ended`; it must not delete
+  // the call (defer that to after the dispatch).
+  Call(CallServices& services, CallSetup setup, std::unique_ptr<Leg> publisher_leg, PublisherSlot publisher_slot,
+       std::function<void(Call&)> on_ended);
+  ~Call() override;
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
+
+  // Routes the call to its first buyer.
+  void start();
+  // Drain timeout: sipgw hangs up whatever is left of the call.
+  void hang_up_for_drain();
+
+  CallState state() const { return state_; }
+  const routing::CallFacts& facts() const { return setup_.facts; }
+  // Attempts still finishing by themselves (a CANCEL in flight); the owner
+  // keeps them once the call has ended.
+  std::vector<std::unique_ptr<BuyerAttempt>> take_unfinished_attempts();
+
+  // LegListener: the publisher's leg.
+  void on_provisional(int, const Body&) override {}
+  void on_answered(int, std::string_view, const Body&) override {}
+  void on_challenged(int) override {}
+  void on_failed(int, std::string_view) override {}
+  void on_cancelled() override;
+  void on_bye() override;
+  void on_request(InDialogMethod method, const Body& body) override;
+  void on_request_answered(InDialogMethod method, int status, const Body& body) override;
+  void on_terminated() override;
+
+  // BuyerAttempt::Owner: the current attempt.
+  void attempt_ringing(int status, const Body& body) override;
+  void attempt_answered(int status, const Body& body) override;
+  void attempt_ended(AttemptResult result, HangupCause why) override;
+  void buyer_bye() override;
+  void buyer_request(InDialogMethod method, const Body& body) override;
+  void buyer_request_answered(InDialogMethod method, int status, const Body& body) override;
+  void buyer_terminated() override;
+
+ private:
+  enum class Side { publisher, buyer };
+
+  void transition(CallState to, std::string_view cause);
+  void try_next_buyer();
+  // The publisher's final response to its INVITE (phrase: static storage).
+  void respond_publisher(int status, const char* phrase);
+  // Ends the call from `side` (the hangup side and cause are kept from the
+  // first to set them) and hangs up the other side.
+  void end_from(HangupSide side, HangupCause cause);
+  void hang_up_buyer();
+  void hang_up_publisher();
+  void relay_request(Side from, InDialogMethod method, const Body& body);
+  void relay_answer(Side to, InDialogMethod method, int status, const Body& body);
+  BuyerAttempt* current_attempt();
+  Leg* connected_buyer_leg();
+  bool publisher_waiting() const { return state_ == CallState::trying || state_ == CallState::early; }
+  void finish_if_done();
+
+  CallServices& services_;
+  CallSetup setup_;
+  std::unique_ptr<Leg> publisher_leg_;
+  PublisherSlot publisher_slot_;
+  std::function<void(Call&)> on_ended_;
+  CallState state_ = CallState::trying;
+  bool publisher_leg_done_ = false;    // its dialog is over
+  std::vector<std::unique_ptr<BuyerAttempt>> attempts_;  // in order; the current one last
+  std::unordered_set<std::string> tried_;                // buyer ids
+  FailoverTally failover_;
+  std::optional<Side> reinvite_from_;  // whose re-INVITE is being relayed
+  db::CallRecord cdr_;
+};
+
+}  // namespace sipgw::gateway

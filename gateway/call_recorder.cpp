@@ -1,0 +1,38 @@
+#include "gateway/call_recorder.h"
+
+#include <spdlog/spdlog.h>
+
+namespace sipgw::gateway {
+
+void CallRecorder::first_provisional(std::int64_t invite_at_ms, std::int64_t now_ms) {
+  metrics_.post_dial_delay(static_cast<double>(now_ms - invite_at_ms) / 1000.0);
+}
+
+void CallRecorder::answered(const std::string& buyer_id, std::int64_t invite_at_ms, std::int64_t answer_at_ms) {
+  metrics_.buyer_attempt(buyer_id, to_string(AttemptResult::answered));
+  metrics_.call_setup(static_cast<double>(answer_at_ms - invite_at_ms) / 1000.0);
+}
+
+void CallRecorder::attempt_ended(const std::string& buyer_id, AttemptResult result) {
+  metrics_.buyer_attempt(buyer_id, to_string(result));
+}
+
+std::string_view CallRecorder::outcome(int final_status, bool answered) {
+  if (answered) return "answered";
+  switch (final_status) {
+    case 486: return "busy";
+    case 480: return "no_answer";
+    case 487: return "cancelled";
+    default: return "failed";
+  }
+}
+
+void CallRecorder::call_finished(db::CallRecord record, bool answered) {
+  if (record.final_status == 0) record.final_status = answered ? 200 : 500;
+  metrics_.call_ended(outcome(record.final_status, answered));
+  spdlog::info("call {} ended: status {}, hangup {} ({})", record.uuid, record.final_status, record.hangup_side,
+               record.hangup_cause);
+  if (sink_) sink_(std::move(record));
+}
+
+}  // namespace sipgw::gateway

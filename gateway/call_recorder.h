@@ -1,0 +1,38 @@
+// The one place that turns what a call did into its metrics and, once it is
+// finished, its CDR. Plain C++: the call flow's unit tests read the records
+// and metrics it produced.
+#pragma once
+
+#include "db/cdr_writer.h"
+#include "gateway/failover.h"
+#include "gateway/metrics.h"
+
+#include <functional>
+#include <string>
+
+namespace sipgw::gateway {
+
+// Called on the SIP thread with each finished call; must not block (it
+// should hand the record to another thread).
+using CdrSink = std::function<void(db::CallRecord)>;
+
+class CallRecorder {
+ public:
+  CallRecorder(Metrics& metrics, CdrSink sink) : metrics_(metrics), sink_(std::move(sink)) {}
+
+  void call_started() { metrics_.call_started(); }
+  void first_provisional(std::int64_t invite_at_ms, std::int64_t now_ms);    // post-dial delay
+  void answered(const std::string& buyer_id, std::int64_t invite_at_ms, std::int64_t answer_at_ms);
+  void attempt_ended(const std::string& buyer_id, AttemptResult result);    // without an answer
+  // The finished call: the CDR goes to the sink, the outcome to metrics.
+  void call_finished(db::CallRecord record, bool answered);
+
+  // sipgw_calls_total's outcome for a finished call.
+  static std::string_view outcome(int final_status, bool answered);
+
+ private:
+  Metrics& metrics_;
+  CdrSink sink_;
+};
+
+}  // namespace sipgw::gateway

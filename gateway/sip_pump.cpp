@@ -1,0 +1,338 @@
+#include "gateway/sip_pump.h"
+
+#include "auth/text.h"
+#include "gateway/sofia.h"
+#include "gateway/sofia_clock.h"
+#include "gateway/sofia_leg.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+namespace sipgw::gateway {
+
+using sofia::str;
+
+namespace {
+
+// Exactly the methods sipgw serves. SIPTAG_ALLOW_STR replaces Sofia's
+// default list (NUTAG_ALLOW would merge into it and advertise MESSAGE,
+// REFER, SUBSCRIBE, NOTIFY, PRACK); nta then answers every other method
+// with 405 and this Allow list before any handle exists, in or out of a
+// dialog, so nothing is accepted on sipgw's behalf (no 202 to a REFER and
+// no NOTIFY to whatever Contact the sender wrote).
+constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE";
+
+// The primary local address of a family, as Sofia picks the host of its
+// Via for a wildcard bind: From toward a buyer must name a real host, never
+// "*". Loopback only when the machine has nothing else.
+std::string primary_local_address(int family) {
+  su_localinfo_t hints[1] = {};
+  hints->li_flags = LI_NUMERIC | LI_CANONNAME;
+  hints->li_family = family;
+  hints->li_scope = LI_SCOPE_GLOBAL | LI_SCOPE_SITE;
+  su_localinfo_t* found = nullptr;
+  if (su_getlocalinfo(hints, &found) != 0) {
+    hints->li_scope |= LI_SCOPE_HOST;
+    found = nullptr;
+    if (su_getlocalinfo(hints, &found) != 0) return family == AF_INET6 ? "[::1]" : "127.0.0.1";
+  }
+  std::string host = found->li_canonname ? found->li_canonname : "";
+  su_freelocalinfo(found);
+  if (host.empty()) return family == AF_INET6 ? "[::1]" : "127.0.0.1";
+  return family == AF_INET6 ? "[" + host + "]" : host;
+}
+
+int callstate_of(tagi_t tags[]) {
+  int state = nua_callstate_init;
+  tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+  return state;
+}
+
+}  // namespace
+
+std::string IncomingInvite::header(const std::string& name) const {
+  for (const auto& [n, value] : extension_headers) {
+    if (auth::iequals(n, name)) return value;
+  }
+  return {};
+}
+
+struct SofiaStacks {
+  SofiaStacks(std::vector<ListenAddress> l, Inbox& i, SipPumpHandler& h) : listen(std::move(l)), inbox(i), handler(h) {}
+
+  struct Stack {
+    nua_t* nua = nullptr;
+    bool ipv6 = false;      // bound to an IPv6 address
+    bool wildcard = false;  // bound to * (every address)
+    std::string from_host;  // host[:port] in the From of buyer legs leaving by this stack
+  };
+
+  std::vector<ListenAddress> listen;
+  Inbox& inbox;
+  SipPumpHandler& handler;
+  su_root_t* root = nullptr;
+  std::unique_ptr<SofiaClock> clock;
+  std::vector<Stack> stacks;
+  int stacks_running = 0;
+  su_wait_t wait[1] = {};
+  bool registered = false;
+
+  std::expected<void, std::string> open();
+  void close();
+  const Stack& stack_for(const std::string& request_uri) const;
+
+  static int on_inbox(SofiaStacks* self, su_wait_t*, SofiaStacks*) {
+    self->inbox.drain();
+    self->handler.after_dispatch();
+    return 0;
+  }
+  static void on_event(nua_event_t event, int status, char const* phrase, nua_t* nua, SofiaStacks* self,
+                       nua_handle_t* nh, SofiaLeg* leg, sip_t const* sip, tagi_t tags[]) {
+    self->dispatch(event, status, phrase, nua, nh, leg, sip, tags);
+    self->handler.after_dispatch();
+  }
+  void dispatch(nua_event_t event, int status, char const* phrase, nua_t* nua, nua_handle_t* nh, SofiaLeg* leg,
+                sip_t const* sip, tagi_t tags[]);
+  void on_unbound(nua_event_t event, int status, nua_t* nua, nua_handle_t* nh, sip_t const* sip, tagi_t tags[]);
+  void on_new_invite(nua_t* nua, nua_handle_t* nh, sip_t const* sip);
+  IncomingInvite incoming_invite(nua_t* nua, sip_t const* sip);
+};
+
+std::expected<void, std::string> SofiaStacks::open() {
+  su_init();
+  root = su_root_create(this);
+  if (root == nullptr) {
+    su_deinit();
+    return std::unexpected("su_root_create failed");
+  }
+  su_root_threading(root, 0);  // the whole SIP stack runs on this thread
+  clock = std::make_unique<SofiaClock>(root);
+  clock->after_fire = [this] { handler.after_dispatch(); };
+  for (const auto& address : listen) {
+    // One transport per URL (a transport list crashes Sofia 1.12.11). Its
+    // nua_stack_init_transport binds NUTAG_URL and then NUTAG_SIPS_URL on
+    // the same agent, the latter with the plain "sip" identity when its
+    // scheme is sip:, so a UDP and a TCP URL share one stack.
+    if (address.bind_urls.empty() || address.bind_urls.size() > 2) {
+      close();
+      return std::unexpected("a listen address needs one or two bind URLs");
+    }
+    const std::string& first = address.bind_urls[0];
+    const std::string& second = address.bind_urls.size() > 1 ? address.bind_urls[1] : first;
+    Stack stack;
+    stack.nua = nua_create(root, on_event, this, NUTAG_URL(first.c_str()),
+                           TAG_IF(address.bind_urls.size() > 1, NUTAG_SIPS_URL(second.c_str())), NUTAG_MEDIA_ENABLE(0),
+                           // Large INVITEs (many buyer headers) stay on the transport
+                           // the buyer was configured with instead of jumping to TCP.
+                           NTATAG_UDP_MTU(65535), NTATAG_SERVER_RPORT(2), TAG_END());
+    if (stack.nua == nullptr) {
+      close();
+      return std::unexpected("cannot bind the SIP listen address " + first +
+                             (address.bind_urls.size() > 1 ? " and " + second : ""));
+    }
+    stack.ipv6 = address.ipv6;
+    stack.wildcard = address.wildcard;
+    stack.from_host = address.from_host.empty() ? primary_local_address(AF_INET) + ":" + address.port : address.from_host;
+    if (address.from_host.empty()) {
+      spdlog::info("listening on every address: buyer legs name {} in From (set --public-address to choose)", stack.from_host);
+    }
+    nua_set_params(stack.nua, NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(0),
+                   NUTAG_APPL_METHOD("OPTIONS"), NUTAG_APPL_METHOD("INFO"), NUTAG_APPL_METHOD("UPDATE"),
+                   SIPTAG_ALLOW_STR(kAllow), NUTAG_USER_AGENT("sipgw/0.1"), NUTAG_SESSION_TIMER(0),
+                   SIPTAG_SUPPORTED_STR(""), TAG_END());
+    stacks.push_back(stack);
+  }
+  if (stacks.empty()) {
+    close();
+    return std::unexpected("no listen address");
+  }
+  stacks_running = static_cast<int>(stacks.size());
+  if (su_wait_create(wait, inbox.fd(), SU_WAIT_IN) != 0 || su_root_register(root, wait, on_inbox, this, su_pri_normal) < 0) {
+    close();
+    return std::unexpected("cannot watch the SIP thread's inbox");
+  }
+  registered = true;
+  return {};
+}
+
+void SofiaStacks::close() {
+  for (auto& stack : stacks) nua_destroy(stack.nua);
+  stacks.clear();
+  if (registered) su_root_unregister(root, wait, on_inbox, this);
+  registered = false;
+  clock.reset();
+  if (root) su_root_destroy(root);
+  root = nullptr;
+  su_deinit();
+}
+
+// The stack a buyer leg leaves from: one of the target's address family (an
+// IPv6 literal host, else IPv4 or a name), else a wildcard stack, else the
+// first.
+const SofiaStacks::Stack& SofiaStacks::stack_for(const std::string& request_uri) const {
+  auto at = request_uri.find('@');
+  auto host_at = at == std::string::npos ? request_uri.find(':') + 1 : at + 1;
+  const bool ipv6 = request_uri.compare(host_at, 1, "[") == 0;
+  for (const auto& stack : stacks) {
+    if (!stack.wildcard && stack.ipv6 == ipv6) return stack;
+  }
+  for (const auto& stack : stacks) {
+    if (stack.wildcard) return stack;
+  }
+  return stacks.front();
+}
+
+void SofiaStacks::dispatch(nua_event_t event, int status, char const* phrase, nua_t* nua, nua_handle_t* nh,
+                           SofiaLeg* leg, sip_t const* sip, tagi_t tags[]) {
+  if (event == nua_r_shutdown) {
+    if (status >= 200 && --stacks_running == 0) su_root_break(root);
+    return;
+  }
+  if (nua_event_is_incoming_request(event) && sip && sip->sip_request) {
+    handler.on_request(str(sip->sip_request->rq_method_name));
+  }
+  if (leg != nullptr) {
+    leg->handle(event, status, phrase, nua, sip, tags);
+  } else {
+    on_unbound(event, status, nua, nh, sip, tags);
+  }
+}
+
+// Handles no leg owns: new requests, refused INVITEs finishing, legs an
+// attempt or a call let go of.
+void SofiaStacks::on_unbound(nua_event_t event, int status, nua_t* nua, nua_handle_t* nh, sip_t const* sip,
+                             tagi_t tags[]) {
+  switch (event) {
+    case nua_i_invite: on_new_invite(nua, nh, sip); return;
+    case nua_i_options: {
+      const url_t* ruri = sip && sip->sip_request ? sip->sip_request->rq_url : nullptr;
+      Refusal answer = handler.on_options(ruri ? str(ruri->url_host) : "");
+      nua_respond(nh, answer.status, answer.phrase, NUTAG_WITH_THIS(nua), TAG_END());
+      nua_handle_destroy(nh);
+      return;
+    }
+    case nua_i_state:
+      if (callstate_of(tags) == nua_callstate_terminated) nua_handle_destroy(nh);
+      return;
+    case nua_r_invite:
+      // A late answer on a leg nobody owns any more: ACK and hang up a
+      // 2xx; a final failure ends the handle.
+      if (status >= 200 && status < 300) {
+        nua_ack(nh, TAG_END());
+        nua_bye(nh, TAG_END());
+      } else if (status >= 300) {
+        nua_handle_destroy(nh);
+      }
+      return;
+    case nua_i_info:
+    case nua_i_update:
+      nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
+      nua_handle_destroy(nh);
+      return;
+    default:
+      // Any other request nua created a handle for is not ours to keep
+      // (with the exact Allow list none should arrive): answer it if nua
+      // has not, and never leave the handle behind.
+      if (nua_event_is_incoming_request(event) && nh != nullptr) {
+        if (event != nua_i_ack && event != nua_i_cancel && event != nua_i_bye) {
+          nua_respond(nh, SIP_405_METHOD_NOT_ALLOWED, SIPTAG_ALLOW_STR(kAllow), NUTAG_WITH_THIS(nua), TAG_END());
+        }
+        nua_handle_destroy(nh);
+      }
+      return;
+  }
+}
+
+void SofiaStacks::on_new_invite(nua_t* nua, nua_handle_t* nh, sip_t const* sip) {
+  if (sip == nullptr || sip->sip_request == nullptr) {
+    nua_respond(nh, 400, "Bad Request", TAG_END());
+    return;
+  }
+  IncomingInvite invite = incoming_invite(nua, sip);
+  bool accepted = false;
+  auto refusal = handler.on_invite(invite, [&]() -> std::unique_ptr<Leg> {
+    if (accepted) return nullptr;
+    accepted = true;
+    return std::make_unique<SofiaLeg>(nua, nh);
+  });
+  if (!accepted) {
+    const Refusal r = refusal.value_or(Refusal{500, "Server Internal Error"});
+    nua_respond(nh, r.status, r.phrase, TAG_IF(!r.headers.empty(), SIPTAG_HEADER_STR(r.headers.c_str())), TAG_END());
+  }
+}
+
+IncomingInvite SofiaStacks::incoming_invite(nua_t* nua, sip_t const* sip) {
+  IncomingInvite out;
+  InboundInvite& invite = out.admission;
+  const url_t* ruri = sip->sip_request->rq_url;
+  invite.request_host = str(ruri->url_host);
+  invite.request_user = str(ruri->url_user);
+  invite.request_uri = sofia::url_text(ruri);
+  if (msg_t* msg = nua_current_request(nua)) {
+    if (su_addrinfo_t* ai = msg_addrinfo(msg)) {
+      if (auto ip = auth::ip_from_sockaddr(ai->ai_addr, ai->ai_addrlen)) invite.source = *ip;
+    }
+  }
+  for (const sip_unknown_t* u = sip->sip_unknown; u; u = u->un_next) {
+    if (u->un_name) out.extension_headers.emplace_back(u->un_name, str(u->un_value));
+  }
+  su_home_t home[1] = {SU_HOME_INIT(home)};
+  for (const sip_proxy_authorization_t* a = sip->sip_proxy_authorization; a; a = a->au_next) {
+    if (a->au_scheme == nullptr || strcasecmp(a->au_scheme, "Digest") != 0) continue;
+    auth_response_t ar[1];
+    std::memset(ar, 0, sizeof ar);
+    ar->ar_size = sizeof ar[0];
+    if (auth_digest_response_get(home, ar, a->au_params) < 0) continue;
+    DigestCredentials c;
+    c.username = str(ar->ar_username);
+    c.realm = str(ar->ar_realm);
+    c.nonce = str(ar->ar_nonce);
+    c.uri = sofia::normalized_uri(ar->ar_uri);
+    c.response = str(ar->ar_response);
+    c.algorithm = str(ar->ar_algorithm);
+    c.qop = str(ar->ar_qop);
+    c.nc = str(ar->ar_nc);
+    c.cnonce = str(ar->ar_cnonce);
+    invite.credentials.push_back(std::move(c));
+  }
+  su_home_deinit(home);
+  if (sip->sip_from) out.caller_user = str(sip->sip_from->a_url->url_user);
+  if (sip->sip_payload && sip->sip_payload->pl_data) {
+    out.offer.data.assign(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+    out.offer.type = sip->sip_content_type && sip->sip_content_type->c_type ? sip->sip_content_type->c_type : "application/sdp";
+  }
+  if (sip->sip_max_forwards) out.max_forwards = sip->sip_max_forwards->mf_count;
+  return out;
+}
+
+// ------------------------------------------------------------------ SipPump
+
+SipPump::SipPump(std::vector<ListenAddress> listen, Inbox& inbox, SipPumpHandler& handler)
+    : stacks_(std::make_unique<SofiaStacks>(std::move(listen), inbox, handler)) {}
+
+SipPump::~SipPump() {
+  if (stacks_->root) stacks_->close();
+}
+
+std::expected<void, std::string> SipPump::open() { return stacks_->open(); }
+
+void SipPump::run() { su_root_run(stacks_->root); }
+
+void SipPump::close() {
+  if (stacks_->root) stacks_->close();
+}
+
+void SipPump::shut_down() {
+  for (auto& stack : stacks_->stacks) nua_shutdown(stack.nua);
+}
+
+Clock& SipPump::clock() { return *stacks_->clock; }
+
+std::unique_ptr<Leg> SipPump::make_buyer_leg(const std::string& request_uri) {
+  return std::make_unique<SofiaLeg>(stacks_->stack_for(request_uri).nua);
+}
+
+std::string SipPump::from_host(const std::string& request_uri) const { return stacks_->stack_for(request_uri).from_host; }
+
+}  // namespace sipgw::gateway

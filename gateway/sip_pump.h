@@ -1,0 +1,86 @@
+// The SIP thread's engine room: the su_root, one nua stack per listen
+// address, the inbox's wakeup and the clock. Every nua event goes to the
+// leg that owns its handle (sofia_leg.h); requests no leg owns (new INVITEs,
+// OPTIONS, stray requests) go to the Handler as plain values; after each
+// dispatch the handler's after_dispatch() runs (the call registry deletes
+// what ended). This header is Sofia-free; sip_pump.cpp is the adapter.
+#pragma once
+
+#include "gateway/admission.h"
+#include "gateway/clock.h"
+#include "gateway/inbox.h"
+#include "gateway/leg.h"
+#include "gateway/listen.h"
+
+#include <expected>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sipgw::gateway {
+
+struct SofiaStacks;
+
+// A new INVITE, copied out of the stack's memory.
+struct IncomingInvite {
+  InboundInvite admission;                 // forwarded_source left to the handler
+  std::string caller_user;                 // From's user part, raw
+  std::vector<std::pair<std::string, std::string>> extension_headers;  // headers Sofia does not know (X-...)
+  Body offer;
+  std::optional<unsigned long> max_forwards;
+
+  // The value of an extension header (case-insensitive name), or "".
+  std::string header(const std::string& name) const;
+};
+
+// A final response sipgw gives without a call: phrase of static storage
+// only; headers "Name: value" lines joined by CRLF.
+struct Refusal {
+  int status;
+  const char* phrase;
+  std::string headers{};
+};
+
+class SipPumpHandler {
+ public:
+  virtual ~SipPumpHandler() = default;
+  virtual void on_request(std::string_view method) = 0;  // every request received
+  // accept() binds the INVITE to a new publisher leg (once); without it the
+  // INVITE gets the returned refusal.
+  virtual std::optional<Refusal> on_invite(const IncomingInvite& invite,
+                                           const std::function<std::unique_ptr<Leg>()>& accept) = 0;
+  virtual Refusal on_options(const std::string& request_host) = 0;
+  virtual void after_dispatch() = 0;
+};
+
+class SipPump {
+ public:
+  SipPump(std::vector<ListenAddress> listen, Inbox& inbox, SipPumpHandler& handler);
+  ~SipPump();
+  SipPump(const SipPump&) = delete;
+  SipPump& operator=(const SipPump&) = delete;
+
+  // On the SIP thread: the root, the clock and one stack per address.
+  std::expected<void, std::string> open();
+  // Turns until every stack has shut down.
+  void run();
+  // Asks every stack to shut down (run() then returns).
+  void shut_down();
+  // After run(): destroys the stacks, the clock and the root. Every leg and
+  // timer must be gone first.
+  void close();
+
+  Clock& clock();
+  // A buyer leg on the stack of the target's address family.
+  std::unique_ptr<Leg> make_buyer_leg(const std::string& request_uri);
+  // host[:port] for From on the stack a request to request_uri leaves by.
+  std::string from_host(const std::string& request_uri) const;
+
+ private:
+  std::unique_ptr<SofiaStacks> stacks_;
+};
+
+}  // namespace sipgw::gateway
