@@ -64,6 +64,29 @@ DigestResult check_digest(const routing::Snapshot& s, const routing::Domain& dom
 
 }  // namespace
 
+std::string_view to_string(RejectReason reason) {
+  switch (reason) {
+    case RejectReason::draining: return "draining";
+    case RejectReason::too_many_hops: return "too_many_hops";
+    case RejectReason::unknown_domain: return "unknown_domain";
+    case RejectReason::ip_not_allowed: return "ip_not_allowed";
+    case RejectReason::bad_credentials: return "bad_credentials";
+    case RejectReason::nonce_replay: return "nonce_replay";
+    case RejectReason::publisher_disabled: return "publisher_disabled";
+    case RejectReason::not_e164: return "not_e164";
+    case RejectReason::unknown_number: return "unknown_number";
+    case RejectReason::number_disabled: return "number_disabled";
+    case RejectReason::number_restricted: return "number_restricted";
+    case RejectReason::publisher_at_cap: return "publisher_at_cap";
+  }
+  return "unknown";
+}
+
+bool is_auth_failure(RejectReason reason) {
+  return reason == RejectReason::ip_not_allowed || reason == RejectReason::bad_credentials ||
+         reason == RejectReason::nonce_replay || reason == RejectReason::publisher_disabled;
+}
+
 auth::IpAddress publisher_address(const routing::Snapshot& s, const InboundInvite& invite) {
   if (invite.forwarded_source.empty()) return invite.source;
   const auto& trusted = s.settings.front_end_addresses;
@@ -74,9 +97,15 @@ auth::IpAddress publisher_address(const routing::Snapshot& s, const InboundInvit
   return named ? *named : invite.source;
 }
 
-Decision admit(const routing::Snapshot& s, const InboundInvite& invite, DigestState& digest, std::int64_t now) {
+Decision admit(const routing::Snapshot& s, const InboundInvite& invite, DigestState& digest, std::int64_t now,
+               const Door& door) {
+  // Refused before any state exists: a draining gateway, a looping request.
+  if (door.draining) {
+    return Rejected{503, "Service Unavailable (Draining)", RejectReason::draining, {}, door.retry_after_seconds};
+  }
+  if (invite.max_forwards.value_or(70) <= 1) return Rejected{483, "Too Many Hops", RejectReason::too_many_hops};
   const routing::Domain* domain = s.find_domain(invite.request_host);
-  if (domain == nullptr) return Rejected{404, "Not Found (Unknown Domain)", "unknown_domain"};
+  if (domain == nullptr) return Rejected{404, "Not Found (Unknown Domain)", RejectReason::unknown_domain};
 
   std::string publisher_id;
   const std::string* allowed =
@@ -84,30 +113,33 @@ Decision admit(const routing::Snapshot& s, const InboundInvite& invite, DigestSt
   if (allowed != nullptr) {
     publisher_id = *allowed;
   } else if (domain->auth_mode == AuthMode::ip) {
-    return Rejected{403, "Forbidden (Source Address Not Allowed)", "ip_not_allowed"};
+    return Rejected{403, "Forbidden (Source Address Not Allowed)", RejectReason::ip_not_allowed};
   } else {
     auto result = check_digest(s, *domain, invite, digest, now);
     switch (result.outcome) {
       case DigestOutcome::challenge: return Challenge{domain->realm, domain->algorithms, false};
       case DigestOutcome::stale: return Challenge{domain->realm, domain->algorithms, true};
       case DigestOutcome::rejected_credentials:
-        return Rejected{403, "Forbidden (Bad Credentials)", "bad_credentials", result.detail};
-      case DigestOutcome::rejected_replay: return Rejected{403, "Forbidden (Nonce Count Reused)", "nonce_replay"};
+        return Rejected{403, "Forbidden (Bad Credentials)", RejectReason::bad_credentials, result.detail};
+      case DigestOutcome::rejected_replay: return Rejected{403, "Forbidden (Nonce Count Reused)", RejectReason::nonce_replay};
       case DigestOutcome::accepted: publisher_id = result.publisher_id; break;
     }
   }
 
   const routing::Publisher* publisher = s.find_publisher(publisher_id);
-  if (publisher == nullptr || !publisher->enabled) return Rejected{403, "Forbidden (Publisher Disabled)", "publisher_disabled"};
-  if (!auth::is_e164(invite.request_user)) return Rejected{484, "Address Incomplete (Not E.164)", "not_e164"};
+  if (publisher == nullptr || !publisher->enabled) return Rejected{403, "Forbidden (Publisher Disabled)", RejectReason::publisher_disabled};
+  if (!auth::is_e164(invite.request_user)) return Rejected{484, "Address Incomplete (Not E.164)", RejectReason::not_e164};
   const routing::Number* number = s.find_number(invite.request_user);
-  if (number == nullptr) return Rejected{404, "Not Found (Unknown Number)", "unknown_number"};
-  if (!number->enabled) return Rejected{404, "Not Found (Number Disabled)", "number_disabled"};
+  if (number == nullptr) return Rejected{404, "Not Found (Unknown Number)", RejectReason::unknown_number};
+  if (!number->enabled) return Rejected{404, "Not Found (Number Disabled)", RejectReason::number_disabled};
   if (number->publisher_id && *number->publisher_id != publisher_id) {
-    return Rejected{403, "Forbidden (Number Restricted)", "number_restricted"};
+    return Rejected{403, "Forbidden (Number Restricted)", RejectReason::number_restricted};
   }
   const routing::Campaign* campaign = s.find_campaign(number->campaign_id);
-  if (campaign == nullptr) return Rejected{404, "Not Found (No Campaign)", "unknown_number"};
+  if (campaign == nullptr) return Rejected{404, "Not Found (No Campaign)", RejectReason::unknown_number};
+  if (publisher->concurrency_cap && door.publisher_calls && door.publisher_calls(publisher_id) >= *publisher->concurrency_cap) {
+    return Rejected{486, "Busy Here (Publisher Concurrency Cap)", RejectReason::publisher_at_cap};
+  }
   return Admitted{publisher_id, number, campaign, domain};
 }
 

@@ -1,7 +1,9 @@
 // Call admission: may this INVITE enter, and for which publisher, number and
 // campaign? Plain C++ over the provisioning snapshot (no Sofia), so every
 // rule is unit-tested without a network. The SIP layer turns the decision
-// into a response.
+// into a response. The steps, in order: draining, Max-Forwards, domain,
+// source address or digest, publisher, E.164, number, campaign, the
+// publisher's concurrency cap.
 #pragma once
 
 #include "auth/cidr.h"
@@ -9,6 +11,7 @@
 #include "routing/provisioning.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -39,6 +42,34 @@ struct InboundInvite {
   // front_end_source_header); trusted only when `source` is a front end.
   std::string forwarded_source;
   std::vector<DigestCredentials> credentials;
+  std::optional<unsigned long> max_forwards;  // absent: 70
+};
+
+// Why an INVITE was refused: a bounded label for logs and metrics.
+enum class RejectReason {
+  draining,
+  too_many_hops,
+  unknown_domain,
+  ip_not_allowed,
+  bad_credentials,
+  nonce_replay,
+  publisher_disabled,
+  not_e164,
+  unknown_number,
+  number_disabled,
+  number_restricted,
+  publisher_at_cap,
+};
+std::string_view to_string(RejectReason reason);
+// Counted in sipgw_auth_failures_total.
+bool is_auth_failure(RejectReason reason);
+
+// What admission needs to know about the gateway itself.
+struct Door {
+  bool draining = false;
+  std::int64_t retry_after_seconds = 0;  // for the 503 while draining
+  // Calls the publisher has in progress now; empty: no cap is checked.
+  std::function<std::int64_t(const std::string& publisher_id)> publisher_calls;
 };
 
 struct Admitted {
@@ -60,8 +91,9 @@ struct Rejected {
   // nua_respond keeps the pointer (it copies tags, not the phrase) and sends
   // the response later, after the caller's strings are gone.
   const char* phrase;
-  std::string reason;  // bounded label for logs and metrics
+  RejectReason reason;
   std::string detail{};  // free text for the log only
+  std::optional<std::int64_t> retry_after{};  // seconds, for a Retry-After header
 };
 
 using Decision = std::variant<Admitted, Challenge, Rejected>;
@@ -78,7 +110,7 @@ struct DigestState {
 auth::IpAddress publisher_address(const routing::Snapshot& snapshot, const InboundInvite& invite);
 
 Decision admit(const routing::Snapshot& snapshot, const InboundInvite& invite, DigestState& digest,
-               std::int64_t now_seconds);
+               std::int64_t now_seconds, const Door& door = {});
 
 // The Proxy-Authenticate header values for a challenge, one per algorithm
 // in the domain's order.

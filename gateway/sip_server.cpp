@@ -80,19 +80,14 @@ Refusal SipServer::Impl::on_options(const std::string& host) {
 
 std::optional<Refusal> SipServer::Impl::on_invite(const IncomingInvite& invite,
                                                   const std::function<std::unique_ptr<Leg>()>& accept) {
-  if (draining) {
-    metrics.invite("unknown", "draining");
-    return Refusal{503, "Service Unavailable (Draining)",
-                   "Retry-After: " + std::to_string(snapshot->settings.retry_after_seconds)};
-  }
-  const unsigned long max_forwards = invite.max_forwards.value_or(70);
-  if (max_forwards <= 1) return Refusal{483, "Too Many Hops"};
-
   auto snap = snapshot;  // the call keeps this generation
   InboundInvite admission = invite.admission;
   admission.forwarded_source = invite.header(snap->settings.front_end_source_header);
+  admission.max_forwards = invite.max_forwards;
   const std::int64_t now = pump.clock().now_ms();
-  Decision decision = admit(*snap, admission, digest, now / 1000);
+  const Door door{draining, snap->settings.retry_after_seconds,
+                  [this](const std::string& publisher_id) { return ledger.publisher_calls(publisher_id); }};
+  Decision decision = admit(*snap, admission, digest, now / 1000, door);
   const routing::Domain* domain = snap->find_domain(admission.request_host);
   const std::string domain_label = domain ? domain->name : "unknown";  // bounded: provisioned names only
 
@@ -106,26 +101,23 @@ std::optional<Refusal> SipServer::Impl::on_invite(const IncomingInvite& invite,
     return Refusal{407, "Proxy Authentication Required", std::move(headers)};
   }
   if (auto* rejected = std::get_if<Rejected>(&decision)) {
-    metrics.invite(domain_label, "rejected");
-    const std::string& r = rejected->reason;
-    if (r == "ip_not_allowed" || r == "bad_credentials" || r == "nonce_replay" || r == "publisher_disabled") {
-      metrics.auth_failure(domain_label, r);
+    const std::string_view reason = to_string(rejected->reason);
+    if (rejected->reason == RejectReason::draining) {
+      metrics.invite("unknown", "draining");
+    } else {
+      metrics.invite(domain_label, "rejected");
     }
+    if (is_auth_failure(rejected->reason)) metrics.auth_failure(domain_label, reason);
     spdlog::info("INVITE sip:{}@{} from {} rejected {} ({}{}{})", admission.request_user, admission.request_host,
-                 auth::to_string(publisher_address(*snap, admission)), rejected->status, rejected->reason,
+                 auth::to_string(publisher_address(*snap, admission)), rejected->status, reason,
                  rejected->detail.empty() ? "" : ": ", rejected->detail);
-    return Refusal{rejected->status, rejected->phrase};
+    return Refusal{rejected->status, rejected->phrase,
+                   rejected->retry_after ? "Retry-After: " + std::to_string(*rejected->retry_after) : std::string()};
   }
 
   auto& admitted = std::get<Admitted>(decision);
-  const routing::Publisher* publisher = snap->find_publisher(admitted.publisher_id);
-  if (publisher && publisher->concurrency_cap && ledger.publisher_calls(publisher->id) >= *publisher->concurrency_cap) {
-    spdlog::info("INVITE {} from publisher {} refused: publisher at its concurrency cap", admission.request_user,
-                 publisher->id);
-    return Refusal{486, "Busy Here (Publisher Concurrency Cap)"};
-  }
-
-  CallSetup setup{snap, admitted.campaign, {}, invite.offer, std::to_string(max_forwards - 1), now};
+  const std::string max_forwards = std::to_string(invite.max_forwards.value_or(70) - 1);
+  CallSetup setup{snap, admitted.campaign, {}, invite.offer, max_forwards, now};
   auto& f = setup.facts;
   f.call_uuid = new_call_uuid();
   f.postback_key = new_postback_key();

@@ -55,7 +55,7 @@ class Admission : public ::testing::Test {
   }
   Rejected rejected(const Decision& d) {
     EXPECT_TRUE(std::holds_alternative<Rejected>(d));
-    return std::holds_alternative<Rejected>(d) ? std::get<Rejected>(d) : Rejected{0, "", ""};
+    return std::holds_alternative<Rejected>(d) ? std::get<Rejected>(d) : Rejected{0, "", RejectReason::unknown_domain, "not rejected"};
   }
 
   routing::Snapshot s;
@@ -65,7 +65,7 @@ class Admission : public ::testing::Test {
 TEST_F(Admission, UnknownDomainIs404AndNeverRelayed) {
   auto r = rejected(admit(s, invite("evil.example.com", "192.0.2.1"), digest, kNow));
   EXPECT_EQ(r.status, 404);
-  EXPECT_EQ(r.reason, "unknown_domain");
+  EXPECT_EQ(to_string(r.reason), "unknown_domain");
 }
 
 TEST_F(Admission, IpDomainUsesTheLongestMatch) {
@@ -79,9 +79,9 @@ TEST_F(Admission, IpDomainUsesTheLongestMatch) {
 TEST_F(Admission, NumberRules) {
   EXPECT_EQ(rejected(admit(s, invite("ip.test", "192.0.2.9", "18882223333"), digest, kNow)).status, 484);
   EXPECT_EQ(rejected(admit(s, invite("ip.test", "192.0.2.9", "+18880000000"), digest, kNow)).status, 404);
-  EXPECT_EQ(rejected(admit(s, invite("ip.test", "192.0.2.9", "+18882225555"), digest, kNow)).reason, "number_disabled");
-  EXPECT_EQ(rejected(admit(s, invite("ip.test", "192.0.2.9", "+18882224444"), digest, kNow)).reason, "number_restricted");
-  EXPECT_EQ(rejected(admit(s, invite("ip.test", "198.51.100.7"), digest, kNow)).reason, "publisher_disabled");
+  EXPECT_EQ(to_string(rejected(admit(s, invite("ip.test", "192.0.2.9", "+18882225555"), digest, kNow)).reason), "number_disabled");
+  EXPECT_EQ(to_string(rejected(admit(s, invite("ip.test", "192.0.2.9", "+18882224444"), digest, kNow)).reason), "number_restricted");
+  EXPECT_EQ(to_string(rejected(admit(s, invite("ip.test", "198.51.100.7"), digest, kNow)).reason), "publisher_disabled");
 }
 
 TEST_F(Admission, DigestWithoutCredentialsIsChallengedInDomainOrder) {
@@ -109,7 +109,7 @@ TEST_F(Admission, ValidDigestPassesForBothAlgorithms) {
 TEST_F(Admission, WrongPasswordUnknownUserAndWrongUriAre403) {
   auto i = invite("digest.test", "203.0.113.1");
   i.credentials.push_back(answer(i, "digest.test", auth::DigestAlgorithm::md5, "nope"));
-  EXPECT_EQ(rejected(admit(s, i, digest, kNow)).reason, "bad_credentials");
+  EXPECT_EQ(to_string(rejected(admit(s, i, digest, kNow)).reason), "bad_credentials");
 
   auto u = invite("digest.test", "203.0.113.1");
   u.credentials.push_back(answer(u, "digest.test", auth::DigestAlgorithm::md5));
@@ -135,7 +135,7 @@ TEST_F(Admission, RepeatedNonceCountIsRefused) {
   auto i = invite("digest.test", "203.0.113.1");
   i.credentials.push_back(answer(i, "digest.test", auth::DigestAlgorithm::md5));
   EXPECT_TRUE(std::holds_alternative<Admitted>(admit(s, i, digest, kNow)));
-  EXPECT_EQ(rejected(admit(s, i, digest, kNow)).reason, "nonce_replay");
+  EXPECT_EQ(to_string(rejected(admit(s, i, digest, kNow)).reason), "nonce_replay");
 }
 
 TEST_F(Admission, Sha256OnlyDomainDoesNotAcceptMd5) {
@@ -171,15 +171,15 @@ TEST_F(Admission, FrontEndHeaderIsTrustedOnlyFromAFrontEnd) {
   ASSERT_TRUE(std::holds_alternative<Admitted>(d));
   EXPECT_EQ(std::get<Admitted>(d).publisher_id, "pub1");
   // The front end itself is not a publisher.
-  EXPECT_EQ(rejected(admit(s, invite("ip.test", "10.9.0.5"), digest, kNow)).reason, "ip_not_allowed");
+  EXPECT_EQ(to_string(rejected(admit(s, invite("ip.test", "10.9.0.5"), digest, kNow)).reason), "ip_not_allowed");
   // A forged header from anyone else is ignored.
   auto forged = invite("ip.test", "203.0.113.1");
   forged.forwarded_source = "192.0.2.9";
-  EXPECT_EQ(rejected(admit(s, forged, digest, kNow)).reason, "ip_not_allowed");
+  EXPECT_EQ(to_string(rejected(admit(s, forged, digest, kNow)).reason), "ip_not_allowed");
   EXPECT_EQ(auth::to_string(publisher_address(s, forged)), "203.0.113.1");
   // A front end naming garbage leaves the front end's own address.
   via_lb.forwarded_source = "not-an-ip";
-  EXPECT_EQ(rejected(admit(s, via_lb, digest, kNow)).reason, "ip_not_allowed");
+  EXPECT_EQ(to_string(rejected(admit(s, via_lb, digest, kNow)).reason), "ip_not_allowed");
   // IPv6 front end.
   auto v6 = invite("ip.test", "2001:db8::1");
   v6.forwarded_source = "192.0.2.77";
@@ -190,6 +190,69 @@ TEST_F(Admission, WithoutFrontEndsTheHeaderChangesNothing) {
   auto i = invite("ip.test", "203.0.113.1");
   i.forwarded_source = "192.0.2.9";
   EXPECT_EQ(rejected(admit(s, i, digest, kNow)).status, 403);
+}
+
+}  // namespace
+}  // namespace sipgw::gateway
+
+namespace sipgw::gateway {
+namespace {
+
+// The steps that do not depend on the publisher's identity come first and
+// cost no digest work; the publisher's cap comes last.
+class AdmissionDoor : public ::testing::Test {
+ protected:
+  AdmissionDoor() {
+    s.domains["ip.test"] = routing::Domain{"ip.test", routing::AuthMode::ip, "ip.test", {auth::DigestAlgorithm::md5}};
+    s.publishers["p"] = routing::Publisher{"p", "P", true, std::nullopt};
+    s.allowlist.insert(*auth::parse_cidr("192.0.2.0/24"), "p");
+    s.campaigns["c"].id = "c";
+    s.numbers["+18882223333"] = routing::Number{"+18882223333", "c", std::nullopt, true};
+  }
+  InboundInvite invite(std::optional<unsigned long> max_forwards = std::nullopt) {
+    InboundInvite i;
+    i.request_host = "ip.test";
+    i.request_user = "+18882223333";
+    i.source = *auth::parse_ip("192.0.2.9");
+    i.max_forwards = max_forwards;
+    return i;
+  }
+  routing::Snapshot s;
+  DigestState digest{auth::NonceIssuer::with_random_secret(), {}};
+};
+
+TEST_F(AdmissionDoor, DrainingRefusesWith503AndRetryAfter) {
+  Door door{true, 7, {}};
+  auto d = admit(s, invite(), digest, 0, door);
+  auto* r = std::get_if<Rejected>(&d);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->reason, RejectReason::draining);
+  EXPECT_EQ(r->retry_after, 7);
+  EXPECT_TRUE(std::holds_alternative<Admitted>(admit(s, invite(), digest, 0, Door{})));
+}
+
+TEST_F(AdmissionDoor, MaxForwardsOfOneOrLessIs483) {
+  for (unsigned long hops : {0ul, 1ul}) {
+    auto d = admit(s, invite(hops), digest, 0);
+    ASSERT_TRUE(std::holds_alternative<Rejected>(d)) << hops;
+    EXPECT_EQ(std::get<Rejected>(d).status, 483);
+    EXPECT_EQ(std::get<Rejected>(d).reason, RejectReason::too_many_hops);
+  }
+  EXPECT_TRUE(std::holds_alternative<Admitted>(admit(s, invite(2), digest, 0)));
+}
+
+TEST_F(AdmissionDoor, APublisherAtItsCapGets486) {
+  s.publishers["p"].concurrency_cap = 2;
+  std::int64_t calls = 2;
+  Door door{false, 0, [&](const std::string& id) { return id == "p" ? calls : 0; }};
+  auto d = admit(s, invite(), digest, 0, door);
+  ASSERT_TRUE(std::holds_alternative<Rejected>(d));
+  EXPECT_EQ(std::get<Rejected>(d).status, 486);
+  EXPECT_EQ(std::get<Rejected>(d).reason, RejectReason::publisher_at_cap);
+  EXPECT_FALSE(is_auth_failure(RejectReason::publisher_at_cap));
+  calls = 1;
+  EXPECT_TRUE(std::holds_alternative<Admitted>(admit(s, invite(), digest, 0, door)));
 }
 
 }  // namespace
