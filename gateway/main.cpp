@@ -1,12 +1,13 @@
 // sipgw: the daemon. The SIP thread (SipServer) serves calls; this thread
 // runs the Boost.Asio io_context that watches provisioning, writes CDRs in
 // batches and handles signals.
-#include "db/cdr_writer.h"
 #include "db/schema.h"
 #include "db/snapshot_loader.h"
+#include "gateway/cdr_queue.h"
 #include "gateway/http_server.h"
 #include "gateway/listen.h"
 #include "gateway/metrics.h"
+#include "gateway/provisioning_watcher.h"
 #include "gateway/sip_server.h"
 
 #include <CLI/CLI.hpp>
@@ -18,7 +19,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <deque>
 #include <iostream>
 
 namespace asio = boost::asio;
@@ -37,103 +37,6 @@ void setup_logging(const std::string& level) {
   logger->set_level(spdlog::level::from_str(level));
   spdlog::set_default_logger(logger);
 }
-
-// Batches CDRs from the SIP thread into one transaction per flush; a failed
-// write keeps the batch and retries, so no call record is dropped.
-class CdrQueue {
- public:
-  CdrQueue(asio::io_context& io, db::Connection& db, gateway::Metrics& metrics)
-      : timer_(io), writer_(db), metrics_(metrics) {}
-
-  void push(db::CallRecord record) {
-    pending_.push_back(std::move(record));
-    metrics_.cdr_queue_depth(pending_.size());
-    if (!scheduled_) {
-      scheduled_ = true;
-      timer_.expires_after(100ms);
-      timer_.async_wait([this](const boost::system::error_code& ec) {
-        scheduled_ = false;
-        if (!ec) flush();
-      });
-    }
-  }
-
-  bool flush() {
-    if (pending_.empty()) return true;
-    std::vector<db::CallRecord> batch(pending_.begin(), pending_.end());
-    if (auto ok = writer_.write(batch); !ok) {
-      spdlog::error("CDR write of {} call(s) failed, will retry: {}", batch.size(), ok.error().message);
-      if (!scheduled_) {  // retry later even if no new call arrives
-        scheduled_ = true;
-        timer_.expires_after(1s);
-        timer_.async_wait([this](const boost::system::error_code& ec) {
-          scheduled_ = false;
-          if (!ec) flush();
-        });
-      }
-      return false;
-    }
-    pending_.clear();
-    metrics_.cdr_queue_depth(0);
-    return true;
-  }
-
-  std::size_t depth() const { return pending_.size(); }
-
- private:
-  asio::steady_timer timer_;
-  db::CdrWriter writer_;
-  gateway::Metrics& metrics_;
-  std::deque<db::CallRecord> pending_;
-  bool scheduled_ = false;
-};
-
-// Polls PRAGMA data_version and hands each new snapshot to the SIP thread.
-class ProvisioningWatcher {
- public:
-  ProvisioningWatcher(asio::io_context& io, db::Connection& db, gateway::SipServer& sip, gateway::Metrics& metrics,
-                      std::chrono::milliseconds every, std::uint64_t generation)
-      : timer_(io), db_(db), detector_(db), sip_(sip), metrics_(metrics), every_(every), generation_(generation) {
-    (void)detector_.changed();  // baseline: the snapshot we started with
-  }
-
-  void start() {
-    timer_.expires_after(every_);
-    timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (ec) return;
-      poll();
-      start();
-    });
-  }
-  void stop() { timer_.cancel(); }
-
- private:
-  void poll() {
-    auto changed = detector_.changed();
-    if (!changed) {
-      spdlog::warn("provisioning check failed: {}", changed.error().message);
-      return;
-    }
-    if (!*changed) return;
-    auto snapshot = db::load_snapshot(db_, ++generation_);
-    if (!snapshot) {
-      spdlog::error("provisioning reload failed, keeping generation {}: {}", generation_ - 1, snapshot.error().message);
-      return;
-    }
-    spdlog::info("provisioning generation {} loaded ({} numbers, {} allowlist entries)", generation_,
-                 (*snapshot)->numbers.size(), (*snapshot)->allowlist.size());
-    sip_.update_snapshot(*snapshot);
-    metrics_.provisioning_loaded(generation_);
-  }
-
-  asio::steady_timer timer_;
-  db::Connection& db_;
-  db::ChangeDetector detector_;
-  gateway::SipServer& sip_;
-  gateway::Metrics& metrics_;
-  std::chrono::milliseconds every_;
-  std::uint64_t generation_;
-};
 
 }  // namespace
 
@@ -186,7 +89,7 @@ int main(int argc, char** argv) {
   asio::io_context io;
   gateway::Metrics metrics(SIPGW_VERSION);
   metrics.provisioning_loaded(1);
-  CdrQueue cdrs(io, *db, metrics);
+  gateway::CdrQueue cdrs(io, *db, metrics);
   gateway::SipServerConfig config{plan->addresses};
   // The SIP thread hands finished calls over by value; never a Sofia pointer.
   gateway::SipServer sip(
@@ -214,7 +117,7 @@ int main(int argc, char** argv) {
   spdlog::info("serving {} domain(s), {} number(s) from {}", (*snapshot)->domains.size(), (*snapshot)->numbers.size(),
                db_path);
 
-  ProvisioningWatcher watcher(io, *db, sip, metrics, std::chrono::milliseconds(poll_ms), 1);
+  gateway::ProvisioningWatcher watcher(io, *db, sip, metrics, std::chrono::milliseconds(poll_ms), 1);
   watcher.start();
 
   // Health: the SIP thread proves it is turning by running a heartbeat job
