@@ -14,130 +14,87 @@ struct LoadContext {
 };
 
 DbResult<void> load_domains(LoadContext& c) {
-  auto stmt = c.connection.prepare("SELECT name, auth_mode, realm, algorithms FROM domains");
-  if (!stmt) return std::unexpected(stmt.error());
-  while (true) {
-    auto row = stmt->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
+  return for_each_row(c.connection, "SELECT name, auth_mode, realm, algorithms FROM domains", [&](Statement& stmt) {
     routing::Domain d;
-    d.name = stmt->text(0);
-    d.auth_mode = routing::parse_auth_mode(stmt->text(1)).value_or(routing::AuthMode::digest);
-    d.realm = stmt->text(2);
-    auto algorithms = auth::parse_algorithm_list(stmt->text(3));
+    d.name = stmt.text(0);
+    d.auth_mode = routing::parse_auth_mode(stmt.text(1)).value_or(routing::AuthMode::digest);
+    d.realm = stmt.text(2);
+    auto algorithms = auth::parse_algorithm_list(stmt.text(3));
     d.algorithms = algorithms ? *algorithms : std::vector{auth::DigestAlgorithm::md5, auth::DigestAlgorithm::sha256};
     std::string key = d.name;
     c.snapshot.domains.emplace(std::move(key), std::move(d));
-  }
-  return {};
+  });
 }
 
 DbResult<void> load_publishers(LoadContext& c) {
-  auto stmt = c.connection.prepare("SELECT id, name, enabled, concurrency_cap FROM publishers");
-  if (!stmt) return std::unexpected(stmt.error());
-  while (true) {
-    auto row = stmt->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    routing::Publisher p{stmt->text(0), stmt->text(1), stmt->int64(2) != 0, stmt->optional_int64(3)};
+  return for_each_row(c.connection, "SELECT id, name, enabled, concurrency_cap FROM publishers", [&](Statement& stmt) {
+    routing::Publisher p{stmt.text(0), stmt.text(1), stmt.int64(2) != 0, stmt.optional_int64(3)};
     std::string key = p.id;
     c.snapshot.publishers.emplace(std::move(key), std::move(p));
-  }
-  return {};
+  });
 }
 
 DbResult<void> load_credentials(LoadContext& c) {
-  auto stmt = c.connection.prepare("SELECT username, realm, publisher_id, ha1_md5, ha1_sha256 FROM credentials");
-  if (!stmt) return std::unexpected(stmt.error());
-  while (true) {
-    auto row = stmt->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    routing::Credential cr{stmt->text(0), stmt->text(1), stmt->text(2), stmt->text(3), stmt->text(4)};
+  return for_each_row(c.connection, "SELECT username, realm, publisher_id, ha1_md5, ha1_sha256 FROM credentials", [&](Statement& stmt) {
+    routing::Credential cr{stmt.text(0), stmt.text(1), stmt.text(2), stmt.text(3), stmt.text(4)};
     auto key = routing::Snapshot::credential_key(cr.username, cr.realm);
     c.snapshot.credentials.emplace(std::move(key), std::move(cr));
-  }
-  return {};
+  });
 }
 
 DbResult<void> load_allowlist(LoadContext& c) {
-  auto stmt = c.connection.prepare("SELECT cidr, publisher_id FROM allowlist");
-  if (!stmt) return std::unexpected(stmt.error());
-  while (true) {
-    auto row = stmt->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    auto cidr = auth::parse_cidr(stmt->text(0));
-    if (!cidr) continue;  // stored normalized by sipgwctl; a hand-edited bad row allows nothing
-    c.snapshot.allowlist.insert(*cidr, stmt->text(1));
-  }
-  return {};
+  return for_each_row(c.connection, "SELECT cidr, publisher_id FROM allowlist", [&](Statement& stmt) {
+    auto cidr = auth::parse_cidr(stmt.text(0));
+    if (!cidr) return;  // stored normalized by sipgwctl; a hand-edited bad row allows nothing
+    c.snapshot.allowlist.insert(*cidr, stmt.text(1));
+  });
 }
 
 DbResult<void> load_campaigns_and_routes(LoadContext& c) {
-  auto stmt = c.connection.prepare("SELECT id, name, ring_timeout FROM campaigns");
-  if (!stmt) return std::unexpected(stmt.error());
-  while (true) {
-    auto row = stmt->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    routing::Campaign campaign{stmt->text(0), stmt->text(1), stmt->int64(2), {}};
+  auto ok = for_each_row(c.connection, "SELECT id, name, ring_timeout FROM campaigns", [&](Statement& stmt) {
+    routing::Campaign campaign{stmt.text(0), stmt.text(1), stmt.int64(2), {}};
     std::string key = campaign.id;
     c.snapshot.campaigns.emplace(std::move(key), std::move(campaign));
-  }
-  auto routes = c.connection.prepare(
-      "SELECT campaign_id, buyer_id, priority, weight FROM routes ORDER BY campaign_id, priority, weight DESC, buyer_id");
-  if (!routes) return std::unexpected(routes.error());
-  while (true) {
-    auto row = routes->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    auto it = c.snapshot.campaigns.find(routes->text(0));
-    if (it == c.snapshot.campaigns.end()) continue;
-    it->second.routes.push_back({routes->text(1), routes->int64(2), routes->int64(3)});
-  }
-  return {};
+  });
+  if (!ok) return ok;
+  const char* routes_sql =
+      "SELECT campaign_id, buyer_id, priority, weight FROM routes ORDER BY campaign_id, priority, weight DESC, buyer_id";
+  return for_each_row(c.connection, routes_sql, [&](Statement& routes) {
+    auto it = c.snapshot.campaigns.find(routes.text(0));
+    if (it == c.snapshot.campaigns.end()) return;
+    it->second.routes.push_back({routes.text(1), routes.int64(2), routes.int64(3)});
+  });
 }
 
 DbResult<void> load_numbers(LoadContext& c) {
-  auto stmt = c.connection.prepare("SELECT e164, campaign_id, publisher_id, enabled FROM numbers");
-  if (!stmt) return std::unexpected(stmt.error());
   c.snapshot.numbers.reserve(static_cast<std::size_t>(
       c.connection.query_int("SELECT count(*) FROM numbers").value_or(0)));
-  while (true) {
-    auto row = stmt->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    routing::Number n{stmt->text(0), stmt->text(1), stmt->optional_text(2), stmt->int64(3) != 0};
+  return for_each_row(c.connection, "SELECT e164, campaign_id, publisher_id, enabled FROM numbers", [&](Statement& stmt) {
+    routing::Number n{stmt.text(0), stmt.text(1), stmt.optional_text(2), stmt.int64(3) != 0};
     std::string key = n.e164;
     c.snapshot.numbers.emplace(std::move(key), std::move(n));
-  }
-  return {};
+  });
 }
 
 DbResult<void> load_buyers(LoadContext& c) {
-  auto stmt = c.connection.prepare(
+  const char* buyers_sql =
       "SELECT id, target, auth_user, auth_password, concurrency_cap, hourly_cap, daily_cap, hours, time_zone, "
-      "connect_timeout, enabled FROM buyers");
-  if (!stmt) return std::unexpected(stmt.error());
-  while (true) {
-    auto row = stmt->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
+      "connect_timeout, enabled FROM buyers";
+  auto ok = for_each_row(c.connection, buyers_sql, [&](Statement& stmt) {
     routing::Buyer b;
-    b.id = stmt->text(0);
-    b.target = stmt->text(1);
+    b.id = stmt.text(0);
+    b.target = stmt.text(1);
     auto kind = routing::classify_target(b.target);
     b.target_kind = kind.value_or(routing::TargetKind::sip_uri);
-    b.auth_user = stmt->optional_text(2);
-    b.auth_password = stmt->optional_text(3);
-    b.concurrency_cap = stmt->optional_int64(4);
-    b.hourly_cap = stmt->optional_int64(5);
-    b.daily_cap = stmt->optional_int64(6);
-    b.hours_text = stmt->text(7);
-    b.time_zone_name = stmt->text(8);
-    b.connect_timeout_seconds = stmt->int64(9);
-    b.enabled = stmt->int64(10) != 0 && kind.has_value();
+    b.auth_user = stmt.optional_text(2);
+    b.auth_password = stmt.optional_text(3);
+    b.concurrency_cap = stmt.optional_int64(4);
+    b.hourly_cap = stmt.optional_int64(5);
+    b.daily_cap = stmt.optional_int64(6);
+    b.hours_text = stmt.text(7);
+    b.time_zone_name = stmt.text(8);
+    b.connect_timeout_seconds = stmt.int64(9);
+    b.enabled = stmt.int64(10) != 0 && kind.has_value();
     // A value sipgwctl validated once but that no longer parses (say a zone
     // the system tzdata dropped) must not take the gateway down: the buyer
     // loads disabled rather than routed by guess.
@@ -151,18 +108,14 @@ DbResult<void> load_buyers(LoadContext& c) {
     }
     std::string key = b.id;
     c.snapshot.buyers.emplace(std::move(key), std::move(b));
-  }
-  auto headers = c.connection.prepare("SELECT buyer_id, name, value FROM buyer_headers ORDER BY buyer_id, position");
-  if (!headers) return std::unexpected(headers.error());
-  while (true) {
-    auto row = headers->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    auto it = c.snapshot.buyers.find(headers->text(0));
-    if (it == c.snapshot.buyers.end()) continue;
-    it->second.headers.push_back({headers->text(1), headers->text(2)});
-  }
-  return {};
+  });
+  if (!ok) return ok;
+  const char* headers_sql = "SELECT buyer_id, name, value FROM buyer_headers ORDER BY buyer_id, position";
+  return for_each_row(c.connection, headers_sql, [&](Statement& headers) {
+    auto it = c.snapshot.buyers.find(headers.text(0));
+    if (it == c.snapshot.buyers.end()) return;
+    it->second.headers.push_back({headers.text(1), headers.text(2)});
+  });
 }
 
 DbResult<void> load_trunk_and_settings(LoadContext& c) {
@@ -174,15 +127,9 @@ DbResult<void> load_trunk_and_settings(LoadContext& c) {
     c.snapshot.trunk = routing::Trunk{trunk->text(0), trunk->optional_text(1), trunk->optional_text(2),
                                       trunk->optional_text(3)};
   }
-  auto settings = c.connection.prepare("SELECT key, value FROM settings");
-  if (!settings) return std::unexpected(settings.error());
-  while (true) {
-    auto r = settings->step();
-    if (!r) return std::unexpected(r.error());
-    if (!*r) break;
-    (void)routing::apply_setting(c.snapshot.settings, settings->text(0), settings->text(1));
-  }
-  return {};
+  return for_each_row(c.connection, "SELECT key, value FROM settings", [&](Statement& settings) {
+    (void)routing::apply_setting(c.snapshot.settings, settings.text(0), settings.text(1));
+  });
 }
 
 }  // namespace

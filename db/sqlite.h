@@ -97,6 +97,20 @@ class Connection {
   sqlite3* db_ = nullptr;
 };
 
+// Prepares sql (parameterless) and calls on_row(statement) for each row
+// it returns; the first error stops the walk and is returned.
+template <class OnRow>
+DbResult<void> for_each_row(Connection& connection, std::string_view sql, OnRow on_row) {
+  auto statement = connection.prepare(sql);
+  if (!statement) return std::unexpected(statement.error());
+  while (true) {
+    auto row = statement->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return {};
+    on_row(*statement);
+  }
+}
+
 // BEGIN IMMEDIATE ... COMMIT; rolls back unless committed. IMMEDIATE takes
 // the write lock up front, so a busy database fails at BEGIN, before any
 // partial work.

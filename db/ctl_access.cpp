@@ -1,0 +1,168 @@
+// sipgwctl domain | publisher | credential | allowlist: who may send calls.
+#include "db/ctl_commands.h"
+#include "db/ctl_output.h"
+#include "db/ctl_values.h"
+#include "db/secret_input.h"
+
+#include <iostream>
+
+namespace sipgw::db {
+
+namespace {
+
+struct DomainOptions {
+  std::string name, auth_mode, realm, algorithms;
+};
+
+struct PublisherOptions {
+  std::string id, name, concurrency;
+};
+
+struct CredentialOptions {
+  std::string username, publisher, realm;
+};
+
+struct AllowlistOptions {
+  std::string cidr, publisher, note;
+};
+
+}  // namespace
+
+void setup_domain(CLI::App& app, Ctl& ctl) {
+  auto o = std::make_shared<DomainOptions>();
+  auto* domain = app.add_subcommand("domain", "SIP domains publishers dial (sip:+E164@DOMAIN) and how they authenticate");
+  domain->require_subcommand(1, 1);
+  auto* add = domain->add_subcommand("add", "add a domain");
+  add->add_option("NAME", o->name, "domain name, e.g. sip.example.com")->required();
+  add->add_option("--auth", o->auth_mode, "digest | ip | digest-or-ip")->required();
+  auto* realm = add->add_option("--realm", o->realm, "digest realm (default: the domain name)");
+  auto* algorithms = add->add_option("--algorithms", o->algorithms, "challenge order (default MD5,SHA-256)");
+  add->callback([&ctl, o, realm, algorithms] {
+    ctl.action = [o, realm, algorithms](Admin& a) {
+      return done(a.add_domain(o->name, o->auth_mode, given(realm, o->realm), given(algorithms, o->algorithms)),
+                  "added domain " + o->name);
+    };
+  });
+  auto* update = domain->add_subcommand("update", "change a domain's auth mode, realm or algorithms");
+  update->add_option("NAME", o->name)->required();
+  auto* mode = update->add_option("--auth", o->auth_mode, "digest | ip | digest-or-ip");
+  auto* realm2 = update->add_option("--realm", o->realm, "digest realm");
+  auto* algorithms2 = update->add_option("--algorithms", o->algorithms, "challenge order, e.g. SHA-256");
+  update->callback([&ctl, o, mode, realm2, algorithms2] {
+    ctl.action = [o, mode, realm2, algorithms2](Admin& a) {
+      return done(a.update_domain(o->name, given(mode, o->auth_mode), given(realm2, o->realm),
+                                  given(algorithms2, o->algorithms)),
+                  "updated domain " + o->name);
+    };
+  });
+  add_list_command(domain, ctl, "list domains", [](Admin& a) { return a.list_domains(); });
+  add_remove_command(domain, ctl, "remove a domain", "NAME", [](Admin& a, const std::string& name) { return a.remove_domain(name); });
+}
+
+void setup_publisher(CLI::App& app, Ctl& ctl) {
+  auto o = std::make_shared<PublisherOptions>();
+  auto* pub = app.add_subcommand("publisher", "publishers: who sends calls (their id is the AFID sent to buyers)");
+  pub->require_subcommand(1, 1);
+  auto* add = pub->add_subcommand("add", "add a publisher");
+  add->add_option("ID", o->id)->required();
+  add->add_option("--name", o->name, "display name");
+  add->add_option("--concurrency", o->concurrency, "most calls in progress at once (default: no cap)");
+  add->callback([&ctl, o] {
+    ctl.action = [o](Admin& a) {
+      auto cap = parse_cap("--concurrency", o->concurrency);
+      if (!cap) return fail(kExitInvalid, cap.error());
+      return done(a.add_publisher(o->id, o->name, *cap), "added publisher " + o->id);
+    };
+  });
+  add_list_command(pub, ctl, "list publishers", [](Admin& a) { return a.list_publishers(); });
+  add_switch_commands(pub, ctl,
+                      {"publisher", "ID", "accept calls from a publisher", "refuse calls from a publisher (403)",
+                       [](Admin& a, const std::string& id) { return a.remove_publisher(id); },
+                       [](Admin& a, const std::string& id, bool on) { return a.set_publisher_enabled(id, on); }});
+}
+
+void setup_credential(CLI::App& app, Ctl& ctl) {
+  auto o = std::make_shared<CredentialOptions>();
+  auto* cred = app.add_subcommand("credential", "digest credentials of publishers (stored as HA1 hashes only)");
+  cred->require_subcommand(1, 1);
+  auto* add = cred->add_subcommand("add", "add a credential; the password is read from stdin or a prompt");
+  add->add_option("USERNAME", o->username)->required();
+  add->add_option("--publisher", o->publisher)->required();
+  auto* realm = add->add_option("--realm", o->realm, "realm (default: the only digest realm)");
+  add->callback([&ctl, o, realm] {
+    ctl.action = [o, realm](Admin& a) {
+      auto password = read_secret("Password for " + o->username + ": ", true);
+      if (!password) return fail(kExitInvalid, password.error());
+      return done(a.add_credential(o->username, o->publisher, given(realm, o->realm), *password),
+                  "added credential " + o->username);
+    };
+  });
+  auto* list = cred->add_subcommand("list", "list credentials (never their hashes)");
+  auto* publisher = list->add_option("--publisher", o->publisher);
+  list->callback([&ctl, o, publisher] {
+    ctl.action = [&ctl, o, publisher](Admin& a) { return output(ctl.json, a.list_credentials(given(publisher, o->publisher))); };
+  });
+  auto* remove = cred->add_subcommand("remove", "remove a credential");
+  remove->add_option("USERNAME", o->username)->required();
+  auto* remove_realm = remove->add_option("--realm", o->realm);
+  remove->callback([&ctl, o, remove_realm] {
+    ctl.action = [o, remove_realm](Admin& a) {
+      return done(a.remove_credential(o->username, given(remove_realm, o->realm)), "removed credential " + o->username);
+    };
+  });
+  auto* passwd = cred->add_subcommand("passwd", "set a new password (stdin or prompt)");
+  passwd->add_option("USERNAME", o->username)->required();
+  auto* passwd_realm = passwd->add_option("--realm", o->realm);
+  passwd->callback([&ctl, o, passwd_realm] {
+    ctl.action = [o, passwd_realm](Admin& a) {
+      auto password = read_secret("New password for " + o->username + ": ", true);
+      if (!password) return fail(kExitInvalid, password.error());
+      return done(a.change_credential_password(o->username, given(passwd_realm, o->realm), *password),
+                  "changed password of " + o->username);
+    };
+  });
+}
+
+void setup_allowlist(CLI::App& app, Ctl& ctl) {
+  auto o = std::make_shared<AllowlistOptions>();
+  auto* allow = app.add_subcommand("allowlist", "source-IP allowlist: CIDR -> publisher (longest match wins)");
+  allow->require_subcommand(1, 1);
+  auto* add = allow->add_subcommand("add", "allow a source prefix for a publisher");
+  add->add_option("CIDR", o->cidr, "e.g. 192.0.2.0/24, 2001:db8::/32, or one address")->required();
+  add->add_option("--publisher", o->publisher)->required();
+  add->add_option("--note", o->note);
+  add->callback([&ctl, o] {
+    ctl.action = [o](Admin& a) {
+      auto stored = a.add_allowlist(o->cidr, o->publisher, o->note);
+      if (!stored) return fail(stored.error());
+      std::cout << "added allowlist " << *stored << " -> " << o->publisher << "\n";
+      return kExitOk;
+    };
+  });
+  auto* list = allow->add_subcommand("list", "list allowlist entries");
+  auto* publisher = list->add_option("--publisher", o->publisher);
+  list->callback([&ctl, o, publisher] {
+    ctl.action = [&ctl, o, publisher](Admin& a) { return output(ctl.json, a.list_allowlist(given(publisher, o->publisher))); };
+  });
+  add_remove_command(allow, ctl, "remove an allowlist entry", "CIDR",
+                     [](Admin& a, const std::string& cidr) { return a.remove_allowlist(cidr); });
+  auto* check = allow->add_subcommand("check", "print the publisher a source IP maps to (exit 1 when none)");
+  check->add_option("IP", o->cidr)->required();
+  check->callback([&ctl, o] {
+    ctl.action = [&ctl, o](Admin& a) {
+      auto r = a.check_allowlist(o->cidr);
+      if (!r) return fail(r.error());
+      if (ctl.json) {
+        std::cout << as_json(*r).dump(2) << "\n";
+      } else if (std::holds_alternative<std::string>(r->back().second)) {
+        std::cout << std::get<std::string>(r->back().second) << " (" << std::get<std::string>((*r)[1].second) << ")\n";
+      }
+      if (std::holds_alternative<std::monostate>(r->back().second)) {
+        return fail(kExitInvalid, o->cidr + " matches no allowlist entry");
+      }
+      return kExitOk;
+    };
+  });
+}
+
+}  // namespace sipgw::db
