@@ -302,7 +302,7 @@ IncomingInvite SofiaStacks::incoming_invite(nua_t* nua, sip_t const* sip) {
     out.offer.data.assign(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
     out.offer.type = sip->sip_content_type && sip->sip_content_type->c_type ? sip->sip_content_type->c_type : "application/sdp";
   }
-  if (sip->sip_max_forwards) out.max_forwards = sip->sip_max_forwards->mf_count;
+  if (sip->sip_max_forwards) invite.max_forwards = sip->sip_max_forwards->mf_count;
   return out;
 }
 

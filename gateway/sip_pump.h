@@ -30,7 +30,6 @@ struct IncomingInvite {
   std::string caller_user;                 // From's user part, raw
   std::vector<std::pair<std::string, std::string>> extension_headers;  // headers Sofia does not know (X-...)
   Body offer;
-  std::optional<unsigned long> max_forwards;
 
   // The value of an extension header (case-insensitive name), or "".
   std::string header(const std::string& name) const;
@@ -49,8 +48,9 @@ class SipPumpHandler {
   virtual ~SipPumpHandler() = default;
   virtual void on_request(std::string_view method) = 0;  // every request received
   // accept() binds the INVITE to a new publisher leg (once); without it the
-  // INVITE gets the returned refusal.
-  virtual std::optional<Refusal> on_invite(const IncomingInvite& invite,
+  // INVITE gets the returned refusal. The handler may take what it keeps
+  // out of invite (the offer).
+  virtual std::optional<Refusal> on_invite(IncomingInvite& invite,
                                            const std::function<std::unique_ptr<Leg>()>& accept) = 0;
   virtual Refusal on_options(const std::string& request_host) = 0;
   virtual void after_dispatch() = 0;

@@ -38,7 +38,7 @@ struct SipServer::Impl final : SipPumpHandler {
 
   // SipPumpHandler
   void on_request(std::string_view method) override { metrics.request_received(method); }
-  std::optional<Refusal> on_invite(const IncomingInvite& invite,
+  std::optional<Refusal> on_invite(IncomingInvite& invite,
                                    const std::function<std::unique_ptr<Leg>()>& accept) override;
   Refusal on_options(const std::string& request_host) override;
   void after_dispatch() override {
@@ -78,12 +78,11 @@ Refusal SipServer::Impl::on_options(const std::string& host) {
   return {200, "OK"};
 }
 
-std::optional<Refusal> SipServer::Impl::on_invite(const IncomingInvite& invite,
+std::optional<Refusal> SipServer::Impl::on_invite(IncomingInvite& invite,
                                                   const std::function<std::unique_ptr<Leg>()>& accept) {
   auto snap = snapshot;  // the call keeps this generation
-  InboundInvite admission = invite.admission;
+  InboundInvite& admission = invite.admission;
   admission.forwarded_source = invite.header(snap->settings.front_end_source_header);
-  admission.max_forwards = invite.max_forwards;
   const std::int64_t now = pump.clock().now_ms();
   const Door door{draining, snap->settings.retry_after_seconds,
                   [this](const std::string& publisher_id) { return ledger.publisher_calls(publisher_id); }};
@@ -116,8 +115,8 @@ std::optional<Refusal> SipServer::Impl::on_invite(const IncomingInvite& invite,
   }
 
   auto& admitted = std::get<Admitted>(decision);
-  const std::string max_forwards = std::to_string(invite.max_forwards.value_or(70) - 1);
-  CallSetup setup{snap, admitted.campaign, {}, invite.offer, max_forwards, now};
+  const std::string max_forwards = std::to_string(admission.max_forwards.value_or(70) - 1);
+  CallSetup setup{snap, admitted.campaign, {}, std::move(invite.offer), max_forwards, now};
   auto& f = setup.facts;
   f.call_uuid = new_call_uuid();
   f.postback_key = new_postback_key();
