@@ -82,12 +82,16 @@ void SofiaLeg::release() {
     nua_destroy_event(saved);
   }
   pending_.clear();
-  if (nh_) {
-    nua_handle_bind(nh_, nullptr);
-    nua_handle_destroy(nh_);
-    nh_ = nullptr;
-  }
+  drop_handle();
   listener_ = nullptr;
+}
+
+// Late events for a dropped handle go to the pump's handler for unowned ones.
+void SofiaLeg::drop_handle() {
+  if (nh_ == nullptr) return;
+  nua_handle_bind(nh_, nullptr);
+  nua_handle_destroy(nh_);
+  nh_ = nullptr;
 }
 
 void SofiaLeg::respond(int status, const char* phrase, const Body& body, const std::string& headers) {
@@ -111,10 +115,7 @@ bool SofiaLeg::send_invite(const Authorization* authorization) {
     if (!challenge_->from_tag.empty()) from += ";tag=" + challenge_->from_tag;
     cseq = std::to_string(challenge_->cseq + 1) + " INVITE";
   }
-  if (nh_) {
-    nua_handle_bind(nh_, nullptr);
-    nua_handle_destroy(nh_);
-  }
+  drop_handle();
   nh_ = nua_handle(nua_, this, SIPTAG_TO_STR(request_.to.c_str()), SIPTAG_FROM_STR(from.c_str()), TAG_END());
   if (nh_ == nullptr) return false;
   established_ = false;

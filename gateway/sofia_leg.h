@@ -53,6 +53,7 @@ class SofiaLeg final : public Leg {
     std::string value;
   };
   bool send_invite(const Authorization* authorization);
+  void drop_handle();
   void on_invite_response(int status, char const* phrase, sip_t const* sip);
   void save_challenge(int status, sip_t const* sip);
 
