@@ -94,7 +94,12 @@ class Admin {
   // The entry and publisher a source address maps to (longest match).
   AdminResult<Record> check_allowlist(const std::string& ip);
 
-  AdminResult<void> add_campaign(const std::string& id, const std::string& name, std::int64_t ring_timeout);
+  // max_duration: unset takes the setting call.max_duration; 0 is no limit.
+  AdminResult<void> add_campaign(const std::string& id, const std::string& name, std::int64_t ring_timeout,
+                                 CapChange max_duration = {});
+  // Changes only what is given (max_duration set to nullopt: back to the setting).
+  AdminResult<void> update_campaign(const std::string& id, const std::optional<std::string>& name,
+                                    std::optional<std::int64_t> ring_timeout, CapChange max_duration);
   AdminResult<Records> list_campaigns();
   AdminResult<void> remove_campaign(const std::string& id);
 

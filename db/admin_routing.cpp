@@ -55,21 +55,50 @@ AdminResult<BuyerCounts> buyer_counts(Connection& db, const std::string& buyer_i
 
 // ---- campaigns ----
 
-AdminResult<void> Admin::add_campaign(const std::string& id, const std::string& name, std::int64_t ring_timeout) {
+namespace {
+
+AdminResult<void> check_max_duration(const CapChange& max_duration) {
+  if (max_duration && *max_duration) return check_range("max duration", **max_duration, 0, 7 * 86400, "seconds (0: no limit)");
+  return {};
+}
+
+}  // namespace
+
+AdminResult<void> Admin::add_campaign(const std::string& id, const std::string& name, std::int64_t ring_timeout,
+                                      CapChange max_duration) {
   if (auto ok = check_id("campaign", id); !ok) return ok;
   if (auto ok = check_text("campaign name", name); !ok) return ok;
   if (auto ok = check_range("ring timeout", ring_timeout, 1, 600, "seconds"); !ok) return ok;
+  if (auto ok = check_max_duration(max_duration); !ok) return ok;
   return in_transaction(db_, [&]() -> AdminResult<void> {
     if (auto ok = refuse_if_exists(db_, "campaign '" + id + "' already exists", "SELECT 1 FROM campaigns WHERE id = ?", id);
         !ok) {
       return ok;
     }
-    return run(db_, "INSERT INTO campaigns (id, name, ring_timeout) VALUES (?, ?, ?)", id, name, ring_timeout);
+    return run(db_, "INSERT INTO campaigns (id, name, ring_timeout, max_duration) VALUES (?, ?, ?, ?)", id, name,
+               ring_timeout, max_duration ? *max_duration : std::nullopt);
+  });
+}
+
+AdminResult<void> Admin::update_campaign(const std::string& id, const std::optional<std::string>& name,
+                                         std::optional<std::int64_t> ring_timeout, CapChange max_duration) {
+  if (name) {
+    if (auto ok = check_text("campaign name", *name); !ok) return ok;
+  }
+  if (ring_timeout) {
+    if (auto ok = check_range("ring timeout", *ring_timeout, 1, 600, "seconds"); !ok) return ok;
+  }
+  if (auto ok = check_max_duration(max_duration); !ok) return ok;
+  return in_transaction(db_, [&]() -> AdminResult<void> {
+    return run_one(db_, "unknown campaign '" + id + "'",
+                   "UPDATE campaigns SET name = coalesce(?1, name), ring_timeout = coalesce(?2, ring_timeout), "
+                   "max_duration = CASE WHEN ?3 THEN ?4 ELSE max_duration END WHERE id = ?5",
+                   name, ring_timeout, max_duration ? 1 : 0, max_duration ? *max_duration : std::nullopt, id);
   });
 }
 
 AdminResult<Records> Admin::list_campaigns() {
-  return query(db_, "SELECT id, name, ring_timeout FROM campaigns ORDER BY id");
+  return query(db_, "SELECT id, name, ring_timeout, max_duration FROM campaigns ORDER BY id");
 }
 
 AdminResult<void> Admin::remove_campaign(const std::string& id) {

@@ -17,7 +17,7 @@ std::int64_t now_ms() {
 }
 
 struct CampaignOptions {
-  std::string id, name;
+  std::string id, name, max_duration;
   std::int64_t ring_timeout = 30;
 };
 
@@ -105,8 +105,35 @@ void setup_campaign(CLI::App& app, Ctl& ctl) {
   add->add_option("ID", o->id)->required();
   add->add_option("--name", o->name);
   add->add_option("--ring-timeout", o->ring_timeout, "seconds a buyer may ring before the call moves on (default 30)");
+  add->add_option("--max-duration", o->max_duration,
+                  "seconds a connected call may last, or none (default: the setting call.max_duration)");
   add->callback([&ctl, o] {
-    ctl.action = [o](Admin& a) { return done(a.add_campaign(o->id, o->name, o->ring_timeout), "added campaign " + o->id); };
+    ctl.action = [o](Admin& a) {
+      auto max_duration = parse_cap("--max-duration", o->max_duration == "none" ? "0" : o->max_duration);
+      if (!max_duration) return fail(kExitInvalid, max_duration.error());
+      return done(a.add_campaign(o->id, o->name, o->ring_timeout, *max_duration), "added campaign " + o->id);
+    };
+  });
+  auto* update = camp->add_subcommand("update", "change a campaign (only the options given)");
+  update->add_option("ID", o->id)->required();
+  auto* name = update->add_option("--name", o->name);
+  auto* ring = update->add_option("--ring-timeout", o->ring_timeout, "seconds a buyer may ring");
+  update->add_option("--max-duration", o->max_duration,
+                     "seconds a connected call may last, none for no limit, or default for the setting");
+  update->callback([&ctl, o, name, ring] {
+    ctl.action = [o, name, ring](Admin& a) {
+      CapChange max_duration;  // unchanged
+      if (o->max_duration == "default") {
+        max_duration = std::optional<std::int64_t>{};
+      } else if (!o->max_duration.empty()) {
+        auto parsed = parse_cap("--max-duration", o->max_duration == "none" ? "0" : o->max_duration);
+        if (!parsed) return fail(kExitInvalid, parsed.error());
+        max_duration = *parsed;
+      }
+      std::optional<std::int64_t> ring_timeout;
+      if (ring->count()) ring_timeout = o->ring_timeout;
+      return done(a.update_campaign(o->id, given(name, o->name), ring_timeout, max_duration), "updated campaign " + o->id);
+    };
   });
   add_list_command(camp, ctl, "list campaigns", [](Admin& a) { return a.list_campaigns(); });
   add_remove_command(camp, ctl, "remove a campaign (and its routes)", "ID",

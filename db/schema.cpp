@@ -137,6 +137,10 @@ CREATE TABLE call_attempts (
   PRIMARY KEY (call_uuid, attempt)
 );
 )sql",
+      // 2: a campaign's longest call (NULL: the setting call.max_duration; 0: no limit).
+      R"sql(
+ALTER TABLE campaigns ADD COLUMN max_duration INTEGER CHECK (max_duration IS NULL OR max_duration >= 0);
+)sql",
   };
   return kMigrations;
 }

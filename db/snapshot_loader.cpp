@@ -51,8 +51,8 @@ DbResult<void> load_allowlist(LoadContext& c) {
 }
 
 DbResult<void> load_campaigns_and_routes(LoadContext& c) {
-  auto ok = for_each_row(c.connection, "SELECT id, name, ring_timeout FROM campaigns", [&](Statement& stmt) {
-    routing::Campaign campaign{stmt.text(0), stmt.text(1), stmt.int64(2), {}};
+  auto ok = for_each_row(c.connection, "SELECT id, name, ring_timeout, max_duration FROM campaigns", [&](Statement& stmt) {
+    routing::Campaign campaign{stmt.text(0), stmt.text(1), stmt.int64(2), {}, stmt.optional_int64(3)};
     std::string key = campaign.id;
     c.snapshot.campaigns.emplace(std::move(key), std::move(campaign));
   });

@@ -111,7 +111,10 @@ void BuyerAttempt::cancel() {
 }
 
 void BuyerAttempt::hang_up() {
-  if (state_ == AttemptState::answered) leg_->bye();
+  if (state_ != AttemptState::answered) return;
+  leg_->bye();
+  slot_.reset();
+  if (!record_.ended_at) record_.ended_at = clock_.now_ms();
 }
 
 void BuyerAttempt::on_connect_timeout() {

@@ -72,8 +72,12 @@ class BuyerAttempt final : public LegListener {
   // Before the answer: CANCEL; the owner hears attempt_ended(cancelled)
   // once the buyer's INVITE transaction is over.
   void cancel();
-  // The call ends an answered attempt: BYE.
+  // The call ends an answered attempt: BYE, and the buyer's slot is free at
+  // once (the call is over even if the buyer never answers the BYE).
   void hang_up();
+  // The owner is going away: no more owner calls; the attempt finishes by
+  // itself (its CANCEL or BYE answered, or timed out by the stack).
+  void detach() { owner_ = nullptr; }
 
   AttemptState state() const { return state_; }
   bool detached() const { return owner_ == nullptr; }

@@ -18,7 +18,8 @@ std::string_view to_string(CallState state) {
 Call::Call(CallServices& services, CallSetup setup, std::unique_ptr<Leg> publisher_leg, PublisherSlot publisher_slot,
            std::function<void(Call&)> on_ended)
     : services_(services), setup_(std::move(setup)), publisher_leg_(std::move(publisher_leg)),
-      publisher_slot_(std::move(publisher_slot)), on_ended_(std::move(on_ended)) {
+      publisher_slot_(std::move(publisher_slot)), on_ended_(std::move(on_ended)), max_setup_timer_(services.clock),
+      max_duration_timer_(services.clock) {
   const auto& f = setup_.facts;
   cdr_.uuid = f.call_uuid;
   cdr_.postback_key = f.postback_key;
@@ -39,7 +40,23 @@ void Call::transition(CallState to, std::string_view cause) {
   state_ = to;
 }
 
-void Call::start() { try_next_buyer(); }
+void Call::start() {
+  max_setup_timer_.start(std::chrono::seconds(setup_.snapshot->settings.max_setup_seconds), [this] { on_max_setup(); });
+  try_next_buyer();
+}
+
+void Call::on_max_setup() {
+  if (!publisher_waiting()) return;
+  spdlog::info("call {} not answered within {} s: giving up", setup_.facts.call_uuid,
+               setup_.snapshot->settings.max_setup_seconds);
+  end_from(HangupSide::gateway, HangupCause::max_setup, "Temporarily Unavailable (Setup Time Exceeded)");
+}
+
+void Call::on_max_duration() {
+  if (state_ != CallState::connected) return;
+  spdlog::info("call {} reached its maximum duration: hanging up both legs", setup_.facts.call_uuid);
+  end_from(HangupSide::gateway, HangupCause::max_duration);
+}
 
 BuyerAttempt* Call::current_attempt() {
   if (attempts_.empty() || attempts_.back()->detached()) return nullptr;
@@ -134,6 +151,10 @@ void Call::attempt_answered(int status, const Body& body) {
   publisher_leg_->respond(status, nullptr, body);
   spdlog::info("call {} answered by buyer {}", setup_.facts.call_uuid, buyer_id);
   transition(CallState::connected, "buyer " + buyer_id + " " + std::to_string(status));
+  max_setup_timer_.cancel();
+  const std::int64_t limit =
+      setup_.campaign->max_duration_seconds.value_or(setup_.snapshot->settings.max_call_duration_seconds);
+  if (limit > 0) max_duration_timer_.start(std::chrono::seconds(limit), [this] { on_max_duration(); });
 }
 
 void Call::attempt_ended(AttemptResult result, HangupCause why) {
@@ -153,24 +174,24 @@ void Call::respond_publisher(int status, const char* phrase) {
   if (!publisher_leg_done_) publisher_leg_->respond(status, phrase, {});
 }
 
-void Call::end_from(HangupSide side, HangupCause cause) {
+void Call::end_from(HangupSide side, HangupCause cause, const char* phrase) {
   if (state_ == CallState::ending || state_ == CallState::ended) return;
   if (cdr_.hangup_side.empty()) {
     cdr_.hangup_side = to_string(side);
     cdr_.hangup_cause = to_string(cause);
   }
-  if (side != HangupSide::publisher) hang_up_publisher();
+  if (side != HangupSide::publisher) hang_up_publisher(phrase);
   if (side != HangupSide::buyer) hang_up_buyer();
   transition(CallState::ending, std::string(to_string(side)) + " " + std::string(to_string(cause)));
   finish_if_done();
 }
 
-void Call::hang_up_publisher() {
+void Call::hang_up_publisher(const char* phrase) {
   if (publisher_leg_done_) return;
   if (state_ == CallState::connected) {
     publisher_leg_->bye();
   } else if (publisher_waiting()) {
-    respond_publisher(480, "Temporarily Unavailable");
+    respond_publisher(480, phrase);
   }
 }
 
@@ -217,11 +238,21 @@ void Call::buyer_terminated() {
 }
 
 void Call::finish_if_done() {
-  if (state_ != CallState::ending || !publisher_leg_done_) return;
-  // The current attempt must be over (its CANCEL answered, its BYE done); a
-  // timed-out attempt detached itself and is not waited for.
-  if (BuyerAttempt* attempt = current_attempt(); attempt && !attempt->done()) return;
-  transition(CallState::ended, "both legs done");
+  if (state_ != CallState::ending) return;
+  // A call sipgw ended itself is over once sipgw has said its last word: a
+  // peer that vanished must not hold the CDR, the slots or a drain for the
+  // 32 s its BYE takes to time out. The legs finish their transactions
+  // alone (the registry keeps the attempt; the stack keeps the handle).
+  const bool ended_by_gateway = cdr_.hangup_side == to_string(HangupSide::gateway);
+  if (!ended_by_gateway) {
+    if (!publisher_leg_done_) return;
+    // The current attempt must be over (its CANCEL answered, its BYE done);
+    // a timed-out attempt detached itself and is not waited for.
+    if (BuyerAttempt* attempt = current_attempt(); attempt && !attempt->done()) return;
+  }
+  max_setup_timer_.cancel();
+  max_duration_timer_.cancel();
+  transition(CallState::ended, ended_by_gateway ? "ended by sipgw" : "both legs done");
   cdr_.end_at = services_.clock.now_ms();
   for (const auto& attempt : attempts_) cdr_.attempts.push_back(attempt->record());
   const bool answered = cdr_.answer_at.has_value();  // set only when the call was connected
@@ -232,7 +263,9 @@ void Call::finish_if_done() {
 std::vector<std::unique_ptr<BuyerAttempt>> Call::take_unfinished_attempts() {
   std::vector<std::unique_ptr<BuyerAttempt>> unfinished;
   for (auto& attempt : attempts_) {
-    if (!attempt->done()) unfinished.push_back(std::move(attempt));
+    if (attempt->done()) continue;
+    attempt->detach();
+    unfinished.push_back(std::move(attempt));
   }
   std::erase(attempts_, nullptr);
   return unfinished;

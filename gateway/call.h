@@ -15,8 +15,12 @@
 //   connected  BYE from either side                    ending     BYE to the other side
 //   connected  a leg gone (timeout, transport)         ending     BYE to the other side
 //   connected  re-INVITE, INFO, UPDATE                 connected  relayed; a re-INVITE in flight gets 491
+//   trying|early  call.max_setup seconds since INVITE  ending     480 to the publisher, CANCEL to the buyer
+//   connected  the campaign's max duration             ending     BYE to both legs
 //   any        drain timeout                           ending     BYE, CANCEL or 480 as the legs need
 //   ending     both legs done                          ended      CDR and metrics (CallRecorder)
+//   ending     ended by sipgw (drain, limits, no buyer) ended     at once: a vanished peer's leg finishes
+//                                                                 its BYE alone, the CDR does not wait
 //
 // The call never deletes itself: when ended it tells its owner (the
 // registry), which deletes it after the current dispatch has returned.
@@ -115,10 +119,13 @@ class Call final : public LegListener, public BuyerAttempt::Owner {
   // The publisher's final response to its INVITE (phrase: static storage).
   void respond_publisher(int status, const char* phrase);
   // Ends the call from `side` (the hangup side and cause are kept from the
-  // first to set them) and hangs up the other side.
-  void end_from(HangupSide side, HangupCause cause);
+  // first to set them) and hangs up the other side; a publisher still
+  // waiting hears 480 with `phrase` (static storage).
+  void end_from(HangupSide side, HangupCause cause, const char* phrase = "Temporarily Unavailable");
   void hang_up_buyer();
-  void hang_up_publisher();
+  void hang_up_publisher(const char* phrase);
+  void on_max_setup();
+  void on_max_duration();
   void relay_request(Side from, InDialogMethod method, const Body& body);
   void relay_answer(Side to, InDialogMethod method, int status, const Body& body);
   BuyerAttempt* current_attempt();
@@ -138,6 +145,8 @@ class Call final : public LegListener, public BuyerAttempt::Owner {
   FailoverTally failover_;
   std::optional<Side> reinvite_from_;  // whose re-INVITE is being relayed
   db::CallRecord cdr_;
+  Timer max_setup_timer_;     // call.max_setup: the publisher's wait for an answer, across failovers
+  Timer max_duration_timer_;  // the campaign's (or call.max_duration's) longest connected call
 };
 
 }  // namespace sipgw::gateway

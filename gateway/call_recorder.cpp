@@ -30,6 +30,7 @@ std::string_view CallRecorder::outcome(int final_status, bool answered) {
 void CallRecorder::call_finished(db::CallRecord record, bool answered) {
   if (record.final_status == 0) record.final_status = answered ? 200 : 500;
   metrics_.call_ended(outcome(record.final_status, answered));
+  metrics_.call_ended_cause(record.hangup_cause.empty() ? "none" : record.hangup_cause);
   spdlog::info("call {} ended: status {}, hangup {} ({})", record.uuid, record.final_status, record.hangup_side,
                record.hangup_cause);
   if (sink_) sink_(std::move(record));

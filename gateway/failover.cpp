@@ -25,6 +25,8 @@ std::string_view to_string(HangupCause cause) {
     case HangupCause::ring_timeout: return "ring_timeout";
     case HangupCause::buyer_status: return "buyer_status";
     case HangupCause::cancelled: return "cancelled";
+    case HangupCause::max_duration: return "max_duration";
+    case HangupCause::max_setup: return "max_setup";
   }
   return "";
 }

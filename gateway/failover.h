@@ -32,6 +32,8 @@ enum class HangupCause {
   ring_timeout,     // "ring_timeout": the last buyer did not answer in time
   buyer_status,     // "buyer_status": the last buyer refused with a final status
   cancelled,        // "cancelled": the last attempt was cancelled
+  max_duration,     // "max_duration": the connected call reached its campaign's longest call
+  max_setup,        // "max_setup": the publisher waited call.max_setup seconds without an answer
 };
 std::string_view to_string(HangupCause cause);
 

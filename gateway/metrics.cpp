@@ -29,6 +29,10 @@ Metrics::Metrics(const std::string& version)
       auth_failures_(prometheus::BuildCounter().Name("sipgw_auth_failures_total").Help("Refused publisher authentication, by domain and reason").Register(*registry_)),
       calls_active_(prometheus::BuildGauge().Name("sipgw_calls_active").Help("Calls in progress").Register(*registry_).Add({})),
       calls_(prometheus::BuildCounter().Name("sipgw_calls_total").Help("Finished calls by outcome").Register(*registry_)),
+      calls_ended_(prometheus::BuildCounter()
+                       .Name("sipgw_calls_ended_total")
+                       .Help("Finished calls by why they ended (the CDR's hangup cause)")
+                       .Register(*registry_)),
       buyer_attempts_(prometheus::BuildCounter().Name("sipgw_buyer_attempts_total").Help("Buyer attempts by buyer and result").Register(*registry_)),
       buyer_calls_active_(prometheus::BuildGauge().Name("sipgw_buyer_calls_active").Help("Calls ringing or connected at each buyer").Register(*registry_)),
       buyer_cap_(prometheus::BuildGauge().Name("sipgw_buyer_concurrency_cap").Help("Concurrency cap of each buyer (0: none)").Register(*registry_)),
@@ -71,6 +75,11 @@ void Metrics::call_ended(std::string_view outcome) {
   calls_active_.Decrement();
   std::string o(outcome);
   child(calls_, call_cache_, o, {{"outcome", o}}).Increment();
+}
+
+void Metrics::call_ended_cause(std::string_view cause) {
+  std::string c(cause);
+  child(calls_ended_, call_ended_cache_, c, {{"cause", c}}).Increment();
 }
 
 void Metrics::buyer_attempt(const std::string& buyer, std::string_view result) {

@@ -32,6 +32,10 @@ class Metrics {
   void auth_failure(const std::string& domain, std::string_view reason);
   void call_started();
   void call_ended(std::string_view outcome);  // answered | busy | no_answer | cancelled | failed
+  // Why calls end: the CDR's hangup_cause (BYE, CANCEL, terminated, drain,
+  // no_buyer, connect_timeout, ring_timeout, buyer_status, cancelled,
+  // max_duration, max_setup).
+  void call_ended_cause(std::string_view cause);
   void buyer_attempt(const std::string& buyer, std::string_view result);
   void buyer_call_started(const std::string& buyer);
   void buyer_call_ended(const std::string& buyer);
@@ -59,6 +63,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& auth_failures_;
   prometheus::Gauge& calls_active_;
   prometheus::Family<prometheus::Counter>& calls_;
+  prometheus::Family<prometheus::Counter>& calls_ended_;
   prometheus::Family<prometheus::Counter>& buyer_attempts_;
   prometheus::Family<prometheus::Gauge>& buyer_calls_active_;
   prometheus::Family<prometheus::Gauge>& buyer_cap_;
@@ -70,7 +75,7 @@ class Metrics {
 
   // SIP-thread caches, keyed by the joined label values.
   std::map<std::string, prometheus::Counter*> sip_request_cache_, invite_cache_, auth_failure_cache_, call_cache_,
-      buyer_attempt_cache_;
+      call_ended_cache_, buyer_attempt_cache_;
   std::map<std::string, prometheus::Gauge*> buyer_active_cache_, buyer_cap_cache_;
 };
 

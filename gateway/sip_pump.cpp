@@ -75,6 +75,7 @@ struct SofiaStacks {
   std::unique_ptr<SofiaClock> clock;
   std::vector<Stack> stacks;
   int stacks_running = 0;
+  FinishingHandles finishing;
   su_wait_t wait[1] = {};
   bool registered = false;
 
@@ -213,7 +214,10 @@ void SofiaStacks::on_unbound(nua_event_t event, int status, nua_t* nua, nua_hand
       return;
     }
     case nua_i_state:
-      if (callstate_of(tags) == nua_callstate_terminated) nua_handle_destroy(nh);
+      if (callstate_of(tags) == nua_callstate_terminated) {
+        finishing.ended(nh);
+        nua_handle_destroy(nh);
+      }
       return;
     case nua_r_invite:
       // A late answer on a leg nobody owns any more: ACK and hang up a
@@ -254,7 +258,7 @@ void SofiaStacks::on_new_invite(nua_t* nua, nua_handle_t* nh, sip_t const* sip) 
   auto refusal = handler.on_invite(invite, [&]() -> std::unique_ptr<Leg> {
     if (accepted) return nullptr;
     accepted = true;
-    return std::make_unique<SofiaLeg>(nua, nh);
+    return std::make_unique<SofiaLeg>(nua, nh, finishing);
   });
   if (!accepted) {
     const Refusal r = refusal.value_or(Refusal{500, "Server Internal Error"});
@@ -324,6 +328,7 @@ void SipPump::close() {
 }
 
 void SipPump::shut_down() {
+  stacks_->finishing.destroy_all();  // nua_shutdown would wait up to 30 s for them
   for (auto& stack : stacks_->stacks) nua_shutdown(stack.nua);
 }
 

@@ -70,7 +70,10 @@ std::string_view to_string(InDialogMethod method) {
   return "?";
 }
 
-SofiaLeg::SofiaLeg(nua_t* nua, nua_handle_t* nh) : nua_(nua), nh_(nh), outgoing_(false) { nua_handle_bind(nh_, this); }
+SofiaLeg::SofiaLeg(nua_t* nua, nua_handle_t* nh, FinishingHandles& finishing)
+    : nua_(nua), nh_(nh), finishing_(&finishing), outgoing_(false) {
+  nua_handle_bind(nh_, this);
+}
 
 SofiaLeg::SofiaLeg(nua_t* nua) : nua_(nua), outgoing_(true) {}
 
@@ -82,6 +85,15 @@ void SofiaLeg::release() {
     nua_destroy_event(saved);
   }
   pending_.clear();
+  if (finishing_ && !terminated_ && nh_ != nullptr) {
+    // A publisher leg sipgw is done with while its last transaction still
+    // runs (a BYE to a peer that may have vanished, a final response
+    // awaiting its ACK): nua finishes it, retransmissions included, and the
+    // pump destroys the handle when it ends or at shutdown.
+    nua_handle_bind(nh_, nullptr);
+    finishing_->add(nh_);
+    nh_ = nullptr;
+  }
   drop_handle();
   listener_ = nullptr;
 }
@@ -245,7 +257,10 @@ void SofiaLeg::handle(nua_event_t event, int status, char const* phrase, nua_t* 
       }
       return;
     case nua_i_state:
-      if (callstate_of(tags) == nua_callstate_terminated) listener_->on_terminated();
+      if (callstate_of(tags) == nua_callstate_terminated) {
+        terminated_ = true;
+        listener_->on_terminated();
+      }
       return;
     default: return;
   }

@@ -10,14 +10,34 @@
 
 #include <deque>
 #include <optional>
+#include <unordered_set>
 #include <vector>
 
 namespace sipgw::gateway {
 
+// Handles a leg let go of while their last transaction still runs (a BYE
+// to a peer that may have vanished). The pump destroys each when nua
+// reports it terminated, and all that are left when it shuts down, since
+// nua_shutdown waits up to 30 s for pending requests.
+class FinishingHandles {
+ public:
+  void add(nua_handle_t* nh) { handles_.insert(nh); }
+  // True when nh was one of them (the caller destroys it).
+  bool ended(nua_handle_t* nh) { return handles_.erase(nh) > 0; }
+  void destroy_all() {
+    for (auto* nh : handles_) nua_handle_destroy(nh);
+    handles_.clear();
+  }
+
+ private:
+  std::unordered_set<nua_handle_t*> handles_;
+};
+
 class SofiaLeg final : public Leg {
  public:
-  // A publisher leg over the handle nua made for an incoming INVITE.
-  SofiaLeg(nua_t* nua, nua_handle_t* nh);
+  // A publisher leg over the handle nua made for an incoming INVITE;
+  // finishing takes its handle if the leg is released mid-transaction.
+  SofiaLeg(nua_t* nua, nua_handle_t* nh, FinishingHandles& finishing);
   // A buyer leg on stack `nua`; invite() makes its handle.
   explicit SofiaLeg(nua_t* nua);
   ~SofiaLeg() override;
@@ -59,9 +79,11 @@ class SofiaLeg final : public Leg {
 
   nua_t* nua_;
   nua_handle_t* nh_ = nullptr;
+  FinishingHandles* finishing_ = nullptr;  // publisher legs only
   LegListener* listener_ = nullptr;
   const bool outgoing_;    // a buyer leg: we sent the INVITE
   bool established_ = false;  // our INVITE was answered 2xx
+  bool terminated_ = false;   // nua reported the dialog terminated
   // INFO/UPDATE from the peer, waiting for the other leg's answer, oldest first.
   std::deque<nua_saved_event_t> pending_;  // nua_saved_event_t is a pointer type
   // A buyer leg's INVITE, kept to send it again with credentials.

@@ -62,6 +62,9 @@ struct Campaign {
   std::string name;
   std::int64_t ring_timeout_seconds = 30;
   std::vector<Route> routes;  // ordered by priority, then weight (heaviest first)
+  // Longest a connected call may last: nullopt takes the setting
+  // call.max_duration; 0 is no limit.
+  std::optional<std::int64_t> max_duration_seconds;
 };
 
 struct Number {

@@ -40,6 +40,8 @@ const std::vector<SettingInfo>& known_settings() {
       {"front_end.source_header", "header in which a trusted front end names the publisher's address"},
       {"nonce_lifetime", "seconds a digest nonce stays fresh"},
       {"retry_after", "Retry-After seconds on 503 while draining"},
+      {"call.max_duration", "seconds a connected call may last unless its campaign says otherwise (0: no limit)"},
+      {"call.max_setup", "seconds a publisher may wait for an answer across all buyers"},
   };
   return kKnown;
 }
@@ -74,6 +76,8 @@ std::expected<void, std::string> apply_setting(Settings& s, std::string_view key
   }
   if (key == "nonce_lifetime") return set_seconds(s.nonce_lifetime_seconds, key, value, 10, 86400);
   if (key == "retry_after") return set_seconds(s.retry_after_seconds, key, value, 1, 3600);
+  if (key == "call.max_duration") return set_seconds(s.max_call_duration_seconds, key, value, 0, 7 * 86400);
+  if (key == "call.max_setup") return set_seconds(s.max_setup_seconds, key, value, 1, 3600);
   return std::unexpected("unknown setting '" + std::string(key) + "' (see sipgwctl setting list)");
 }
 
@@ -87,6 +91,8 @@ std::string setting_value(const Settings& s, std::string_view key) {
   if (key == "front_end.source_header") return s.front_end_source_header;
   if (key == "nonce_lifetime") return std::to_string(s.nonce_lifetime_seconds);
   if (key == "retry_after") return std::to_string(s.retry_after_seconds);
+  if (key == "call.max_duration") return std::to_string(s.max_call_duration_seconds);
+  if (key == "call.max_setup") return std::to_string(s.max_setup_seconds);
   return {};
 }
 

@@ -30,6 +30,12 @@ struct Settings {
   std::string front_end_source_header = "X-Sipgw-Source-IP";
   std::int64_t nonce_lifetime_seconds = 300;
   std::int64_t retry_after_seconds = 30;  // on 503 while draining
+  // A connected call is hung up after this long unless its campaign says
+  // otherwise; 0: no limit.
+  std::int64_t max_call_duration_seconds = 14400;
+  // The publisher never waits longer than this for an answer, across every
+  // failover.
+  std::int64_t max_setup_seconds = 120;
 };
 
 struct SettingInfo {

@@ -27,7 +27,7 @@ class Admission : public ::testing::Test {
     }
     s.allowlist.insert(*auth::parse_cidr("192.0.2.0/24"), "pub1");
     s.allowlist.insert(*auth::parse_cidr("198.51.100.7"), "off");
-    s.campaigns["c1"] = {"c1", "", 30, {}};
+    s.campaigns["c1"] = {"c1", "", 30, {}, std::nullopt};
     s.numbers["+18882223333"] = {"+18882223333", "c1", std::nullopt, true};
     s.numbers["+18882224444"] = {"+18882224444", "c1", std::string("pub2"), true};
     s.numbers["+18882225555"] = {"+18882225555", "c1", std::nullopt, false};

@@ -327,5 +327,72 @@ TEST_F(CallFlow, APublisherThatVanishesTakesTheRingingBuyerWithIt) {
   EXPECT_EQ(buyer_legs.size(), 1u);  // no failover once the publisher is gone
 }
 
+TEST_F(CallFlow, MaxDurationHangsUpBothLegsAtTheLimitWithoutWaitingForThem) {
+  snapshot->campaigns.at("c").max_duration_seconds = 60;
+  start();
+  buyer(0).listener->on_answered(200, "OK", {});
+  clock.advance(59s);
+  EXPECT_FALSE(buyer(0).saw("bye"));
+  clock.advance(1s);
+  EXPECT_TRUE(buyer(0).saw("bye"));
+  EXPECT_TRUE(publisher->saw("bye"));
+  // Neither peer answers the BYE (the publisher vanished): the call is over
+  // all the same, its CDR written and both slots free.
+  EXPECT_EQ(call->state(), CallState::ended);
+  ASSERT_EQ(cdrs.size(), 1u);
+  EXPECT_EQ(cdr().hangup_side, "gateway");
+  EXPECT_EQ(cdr().hangup_cause, "max_duration");
+  EXPECT_EQ(cdr().end_at - *cdr().answer_at, 60'000);
+  EXPECT_EQ(ledger.in_progress("b1"), 0);
+  call.reset();
+  EXPECT_EQ(ledger.publisher_calls("pub"), 0);
+}
+
+TEST_F(CallFlow, TheSettingLimitsCallsOfCampaignsThatSayNothingAndZeroMeansNoLimit) {
+  snapshot->settings.max_call_duration_seconds = 10;
+  start();
+  buyer(0).listener->on_answered(200, "OK", {});
+  clock.advance(10s);
+  EXPECT_TRUE(buyer(0).saw("bye"));
+
+  snapshot->campaigns.at("c").max_duration_seconds = 0;
+  buyer_legs.clear();
+  start();
+  buyer(0).listener->on_answered(200, "OK", {});
+  clock.advance(std::chrono::hours(24));
+  EXPECT_FALSE(buyer(0).saw("bye"));
+  EXPECT_EQ(call->state(), CallState::connected);
+}
+
+TEST_F(CallFlow, ThePublisherNeverWaitsLongerThanMaxSetupAcrossFailovers) {
+  snapshot->settings.max_setup_seconds = 12;
+  start();
+  clock.advance(5s);  // b1: connect timeout
+  ASSERT_EQ(buyer_legs.size(), 2u);
+  buyer(1).listener->on_provisional(180, {});
+  clock.advance(6s);
+  EXPECT_FALSE(publisher->saw("respond 480"));
+  clock.advance(1s);  // 12 s since the INVITE
+  EXPECT_TRUE(publisher->saw("respond 480"));
+  EXPECT_TRUE(buyer(1).saw("cancel"));
+  ASSERT_EQ(cdrs.size(), 1u);
+  EXPECT_EQ(cdr().final_status, 480);
+  EXPECT_EQ(cdr().hangup_cause, "max_setup");
+  EXPECT_EQ(cdr().attempts.size(), 2u);
+  // The cancelled buyer's late 200 still gets ACK and BYE.
+  buyer(1).listener->on_answered(200, "OK", {});
+  EXPECT_TRUE(buyer(1).saw("ack"));
+  EXPECT_TRUE(buyer(1).saw("bye"));
+}
+
+TEST_F(CallFlow, AnAnsweredCallDisarmsTheSetupLimit) {
+  snapshot->settings.max_setup_seconds = 12;
+  start();
+  buyer(0).listener->on_answered(200, "OK", {});
+  clock.advance(60s);
+  EXPECT_EQ(call->state(), CallState::connected);
+  EXPECT_FALSE(publisher->saw("respond 480"));
+}
+
 }  // namespace
 }  // namespace sipgw::gateway

@@ -255,6 +255,21 @@ class GatewayTest : public ::testing::Test {
     launch_gateway(argv, SipEndpoint{probe_host == "*" ? "127.0.0.1" : probe_host, sip_port_, false});
   }
 
+  // The gateway with /metrics and /healthz on metrics_port_.
+  void start_with_metrics(std::vector<std::string> extra = {}) {
+    metrics_port_ = free_port();
+    extra.insert(extra.begin(), {"--metrics", "127.0.0.1:" + std::to_string(metrics_port_)});
+    start_gateway(extra);
+  }
+  std::string scrape() {
+    auto r = http_get(metrics_port_, "/metrics");
+    EXPECT_EQ(r.status, 200);
+    return r.body;
+  }
+  static bool has_line(const std::string& text, const std::string& line) {
+    return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
+  }
+
   // Starts sipgw with exactly these arguments and waits until it answers
   // OPTIONS at `ready` (default: UDP on 127.0.0.1 at the test's SIP port).
   void launch_gateway(const std::vector<std::string>& argv, std::optional<SipEndpoint> ready = std::nullopt) {
@@ -356,7 +371,7 @@ class GatewayTest : public ::testing::Test {
   test_support::TempDir dir_;
   std::string db_path_ = dir_.file("gw.db");
   db::Connection db_;
-  int sip_port_ = 0, buyer_port_ = 0, publisher_port_ = 0;
+  int sip_port_ = 0, buyer_port_ = 0, publisher_port_ = 0, metrics_port_ = 0;
   Process gateway_;
   std::vector<std::pair<std::string, std::string>> logs_;
   int scenarios_ = 0;

@@ -9,20 +9,7 @@ namespace {
 
 class Observability : public GatewayTest {
  protected:
-  void SetUp() override {
-    GatewayTest::SetUp();
-    metrics_port_ = free_port();
-  }
-  void start() { start_gateway({"--metrics", "127.0.0.1:" + std::to_string(metrics_port_)}); }
-  std::string scrape() {
-    auto r = http_get(metrics_port_, "/metrics");
-    EXPECT_EQ(r.status, 200);
-    return r.body;
-  }
-  static bool has_line(const std::string& text, const std::string& line) {
-    return text.find("\n" + line + "\n") != std::string::npos || text.rfind(line + "\n", 0) == 0;
-  }
-  int metrics_port_ = 0;
+  void start() { start_with_metrics(); }
 };
 
 TEST_F(Observability, MetricsCountCallsRejectionsAndAttemptsWithBoundedLabels) {

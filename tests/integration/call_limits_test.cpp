@@ -1,0 +1,94 @@
+// Every call ends: at its campaign's maximum duration even when the
+// publisher vanished without a BYE, when the publisher has waited
+// call.max_setup seconds, and at a drain whatever the peers do - and each
+// time its slots come back and its CDR is written at once.
+#include "harness.h"
+
+namespace sipgw::integration {
+namespace {
+
+class CallLimits : public GatewayTest {
+ protected:
+  void start() { start_with_metrics(); }
+  bool has_line(const std::string& line) { return GatewayTest::has_line(scrape(), line); }
+
+  // A publisher that takes the answer and then vanishes: killed after ACK,
+  // so no BYE ever comes, and its port is then held by a socket that reads
+  // nothing: sipgw's BYE goes unanswered, as behind a NAT that forgot the
+  // binding (a closed loopback port would answer ICMP and fail it at once).
+  void vanishing_publisher() {
+    PublisherPlan plan;
+    plan.buyer_hangs_up = true;  // it would wait for a BYE
+    auto p = place(plan);
+    EXPECT_TRUE(eventually([&] { return gateway_.log().find("answered by buyer") != std::string::npos; }));
+    std::this_thread::sleep_for(200ms);  // its ACK is out
+    p.kill_now();
+    black_hole_ = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(publisher_port_));
+    ASSERT_EQ(bind(black_hole_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  }
+  void TearDown() override {
+    if (black_hole_ >= 0) close(black_hole_);
+    GatewayTest::TearDown();
+  }
+
+  int black_hole_ = -1;
+};
+
+TEST_F(CallLimits, MaxDurationEndsACallWhosePublisherVanishedAndFreesItsSlots) {
+  provision_basic();
+  ASSERT_EQ(ctl({"campaign", "update", "camp1", "--max-duration", "2"}), 0);
+  start();
+  auto b = answering_buyer({"pub1", std::nullopt, "camp1"});
+  vanishing_publisher();
+  EXPECT_EQ(b.wait(10s), 0) << "the buyer got no BYE";
+  auto rows = calls(1);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["hangup_side"], "gateway");
+  EXPECT_EQ(rows[0]["hangup_cause"], "max_duration");
+  const auto held_ms = rows[0]["end_at"].get<std::int64_t>() - rows[0]["answer_at"].get<std::int64_t>();
+  EXPECT_GE(held_ms, 1000);  // the limit, +/- 1 s
+  EXPECT_LE(held_ms, 3000);
+  EXPECT_TRUE(eventually([&] { return has_line("sipgw_calls_active 0"); }));
+  EXPECT_TRUE(has_line("sipgw_buyer_calls_active{buyer=\"buyer1\"} 0")) << scrape();
+  EXPECT_TRUE(has_line("sipgw_calls_ended_total{cause=\"max_duration\"} 1")) << scrape();
+}
+
+TEST_F(CallLimits, ThePublisherWaitsNoLongerThanMaxSetup) {
+  provision_basic();  // ring timeout 30 s
+  ASSERT_EQ(ctl({"setting", "set", "call.max_setup", "2"}), 0);
+  start();
+  auto b = buyer("buyer_ring.xml");  // rings, never answers, expects CANCEL
+  PublisherPlan plan;
+  plan.expect = 480;
+  auto p = place(plan);
+  EXPECT_EQ(p.wait(10s), 0);
+  EXPECT_EQ(b.wait(10s), 0);
+  auto rows = calls(1);
+  EXPECT_EQ(rows[0]["final_status"], 480);
+  EXPECT_EQ(rows[0]["hangup_cause"], "max_setup");
+  const auto waited_ms = rows[0]["end_at"].get<std::int64_t>() - rows[0]["invite_at"].get<std::int64_t>();
+  EXPECT_GE(waited_ms, 1000);
+  EXPECT_LE(waited_ms, 3000);
+}
+
+TEST_F(CallLimits, DrainWithAVanishedPublisherStopsWellInsideTheUnitsStopTimeout) {
+  provision_basic();
+  start_with_metrics({"--drain-timeout", "1"});
+  auto b = answering_buyer({"pub1", std::nullopt, "camp1"});
+  vanishing_publisher();
+  gateway_.signal(SIGTERM);
+  // deploy/systemd/sipgw.service has TimeoutStopSec=45; a BYE to the
+  // vanished publisher alone takes 32 s to time out.
+  EXPECT_EQ(gateway_.wait(10s), 0) << gateway_.log();
+  EXPECT_EQ(b.wait(10s), 0) << "the buyer got no BYE";
+  auto rows = calls(1);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["hangup_cause"], "drain");
+}
+
+}  // namespace
+}  // namespace sipgw::integration
