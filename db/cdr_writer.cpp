@@ -17,6 +17,15 @@ DbResult<std::vector<std::pair<std::string, std::int64_t>>> load_connections_sin
   }
 }
 
+DbResult<std::int64_t> close_unfinished_calls(Connection& connection) {
+  auto stmt = connection.prepare(
+      "UPDATE calls SET final_status = CASE WHEN answer_at IS NOT NULL THEN 200 ELSE 500 END, "
+      "hangup_side = 'gateway', hangup_cause = 'gateway_restart' WHERE hangup_cause IS NULL AND end_at IS NULL");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (auto ok = stmt->run(); !ok) return std::unexpected(ok.error());
+  return connection.changes();
+}
+
 DbResult<void> CdrWriter::write(const std::vector<CallRecord>& calls) {
   if (calls.empty()) return {};
   auto tx = Transaction::begin(connection_);
@@ -31,9 +40,13 @@ DbResult<void> CdrWriter::write(const std::vector<CallRecord>& calls) {
       "answer_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!attempt) return std::unexpected(attempt.error());
   for (const auto& c : calls) {
+    const bool done = !c.in_progress;
     call->bind_all(c.uuid, c.postback_key, c.publisher_id, c.sub_id, c.caller, c.number, c.campaign_id, c.buyer_id,
-                   static_cast<std::int64_t>(c.attempts.size()), c.invite_at, c.answer_at, c.end_at,
-                   static_cast<std::int64_t>(c.final_status), c.hangup_side, c.hangup_cause);
+                   static_cast<std::int64_t>(c.attempts.size()), c.invite_at, c.answer_at,
+                   done ? std::optional<std::int64_t>(c.end_at) : std::nullopt,
+                   done ? std::optional<std::int64_t>(c.final_status) : std::nullopt,
+                   done ? std::optional<std::string>(c.hangup_side) : std::nullopt,
+                   done ? std::optional<std::string>(c.hangup_cause) : std::nullopt);
     if (auto ok = call->run(); !ok) return ok;
     call->reset();
     for (const auto& a : c.attempts) {

@@ -38,12 +38,21 @@ struct CallRecord {
   std::string hangup_side;   // publisher | buyer | gateway
   std::string hangup_cause;  // BYE, CANCEL, ring_timeout, buyer_status, drain, ...
   std::vector<CallAttemptRecord> attempts;
+  // A connected call's record written at the answer, so a kill -9 cannot
+  // lose it: end_at, final_status and the hangup fields are stored NULL
+  // until the finished record replaces the row.
+  bool in_progress = false;
 };
 
 // (buyer id, answer time in Unix ms) of every call connected since `since_ms`:
 // what buyer caps count, read once at start so a restart does not reset them.
 DbResult<std::vector<std::pair<std::string, std::int64_t>>> load_connections_since(Connection& connection,
                                                                                   std::int64_t since_ms);
+
+// At start: rows a previous process left in progress (it was killed) are
+// closed as hangup_side gateway, hangup_cause gateway_restart, their end
+// unknown (end_at stays NULL). Returns how many.
+DbResult<std::int64_t> close_unfinished_calls(Connection& connection);
 
 class CdrWriter {
  public:

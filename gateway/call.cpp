@@ -144,10 +144,12 @@ void Call::attempt_answered(int status, const Body& body) {
   const std::int64_t answer_at = attempt.record().answer_at.value_or(services_.clock.now_ms());
   const std::string& buyer_id = attempt.buyer().id;
   services_.ledger.connected(buyer_id, routing::TimePoint{std::chrono::milliseconds(answer_at)});
-  services_.recorder.answered(buyer_id, setup_.invite_at_ms, answer_at);
   cdr_.buyer_id = buyer_id;
   cdr_.answer_at = answer_at;
   cdr_.final_status = status;
+  db::CallRecord partial = cdr_;
+  for (const auto& a : attempts_) partial.attempts.push_back(a->record());
+  services_.recorder.answered(buyer_id, setup_.invite_at_ms, answer_at, std::move(partial));
   publisher_leg_->respond(status, nullptr, body);
   spdlog::info("call {} answered by buyer {}", setup_.facts.call_uuid, buyer_id);
   transition(CallState::connected, "buyer " + buyer_id + " " + std::to_string(status));

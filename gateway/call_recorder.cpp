@@ -8,9 +8,12 @@ void CallRecorder::first_provisional(std::int64_t invite_at_ms, std::int64_t now
   metrics_.post_dial_delay(static_cast<double>(now_ms - invite_at_ms) / 1000.0);
 }
 
-void CallRecorder::answered(const std::string& buyer_id, std::int64_t invite_at_ms, std::int64_t answer_at_ms) {
+void CallRecorder::answered(const std::string& buyer_id, std::int64_t invite_at_ms, std::int64_t answer_at_ms,
+                            db::CallRecord partial) {
   metrics_.buyer_attempt(buyer_id, to_string(AttemptResult::answered));
   metrics_.call_setup(static_cast<double>(answer_at_ms - invite_at_ms) / 1000.0);
+  partial.in_progress = true;
+  if (sink_) sink_(std::move(partial));
 }
 
 void CallRecorder::attempt_ended(const std::string& buyer_id, AttemptResult result) {

@@ -22,7 +22,10 @@ class CallRecorder {
 
   void call_started() { metrics_.call_started(); }
   void first_provisional(std::int64_t invite_at_ms, std::int64_t now_ms);    // post-dial delay
-  void answered(const std::string& buyer_id, std::int64_t invite_at_ms, std::int64_t answer_at_ms);
+  // The call is connected; partial is its record so far (in_progress), stored
+  // at once so a kill -9 cannot lose a connected call.
+  void answered(const std::string& buyer_id, std::int64_t invite_at_ms, std::int64_t answer_at_ms,
+                db::CallRecord partial);
   void attempt_ended(const std::string& buyer_id, AttemptResult result);    // without an answer
   // The finished call: the CDR goes to the sink, the outcome to metrics.
   void call_finished(db::CallRecord record, bool answered);

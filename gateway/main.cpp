@@ -81,6 +81,12 @@ int main(int argc, char** argv) {
     std::cerr << "sipgw: " << applied.error().message << "\n";
     return 2;
   }
+  if (auto closed = db::close_unfinished_calls(*db); !closed) {
+    std::cerr << "sipgw: cannot close the call records of a previous run: " << closed.error().message << "\n";
+    return 2;
+  } else if (*closed > 0) {
+    spdlog::warn("{} call(s) were in progress when the previous sipgw stopped: recorded as gateway_restart", *closed);
+  }
   auto snapshot = db::load_snapshot(*db, 1);
   if (!snapshot) {
     std::cerr << "sipgw: cannot load provisioning: " << snapshot.error().message << "\n";

@@ -123,8 +123,9 @@ class CallFlow : public ::testing::Test {
   routing::BuyerLedger ledger;
   routing::BuyerSelector selector{7};
   Metrics metrics{"test"};
-  std::vector<db::CallRecord> cdrs;
-  CallRecorder recorder{metrics, [this](db::CallRecord r) { cdrs.push_back(std::move(r)); }};
+  std::vector<db::CallRecord> cdrs;      // finished calls
+  std::vector<db::CallRecord> partials;  // connected calls, stored at the answer
+  CallRecorder recorder{metrics, [this](db::CallRecord r) { (r.in_progress ? partials : cdrs).push_back(std::move(r)); }};
   std::vector<FakeLeg*> buyer_legs;  // owned by the attempts
   CallServices services{clock, ledger, selector, metrics, recorder,
                         [this](const std::string&) {
@@ -147,6 +148,12 @@ TEST_F(CallFlow, AnsweredCallRelaysTheAnswerAndByeFromThePublisherEndsBothLegs) 
   EXPECT_TRUE(buyer(0).saw("ack"));
   EXPECT_TRUE(publisher->saw("respond 200"));
   EXPECT_EQ(call->state(), CallState::connected);
+  // Stored at the answer, so a kill -9 cannot lose a connected call.
+  ASSERT_EQ(partials.size(), 1u);
+  EXPECT_EQ(partials[0].buyer_id, "b1");
+  EXPECT_TRUE(partials[0].answer_at.has_value());
+  ASSERT_EQ(partials[0].attempts.size(), 1u);
+  EXPECT_TRUE(cdrs.empty());
 
   publisher->listener->on_bye();
   EXPECT_TRUE(buyer(0).saw("bye"));

@@ -92,3 +92,59 @@ TEST_F(CallLimits, DrainWithAVanishedPublisherStopsWellInsideTheUnitsStopTimeout
 
 }  // namespace
 }  // namespace sipgw::integration
+
+namespace sipgw::integration {
+namespace {
+
+// What was acknowledged survives kill -9: a finished call's CDR is in the
+// database within its 100 ms batch (SQLite WAL, synchronous=FULL), and a
+// connected call's row is stored at the answer and closed at the next start.
+class CdrDurability : public GatewayTest {};
+
+TEST_F(CdrDurability, EveryCallThatEndedBeforeAKill9HasItsCdr) {
+  provision_basic();
+  start_gateway();
+  constexpr int kCalls = 200;
+  auto b = answering_buyer({"pub1", std::nullopt, "camp1"}, 0, {"-m", std::to_string(kCalls)});
+  expect_calls({&b}, {}, {"-m", std::to_string(kCalls), "-r", "20", "-d", "100"});
+  std::this_thread::sleep_for(1s);
+  gateway_.kill_now();  // SIGKILL: no drain, no flush
+  start_gateway();      // the next run closes what the last one left open
+  auto rows = ctl_json({"calls", "list", "--limit", "1000"});
+  ASSERT_TRUE(rows.is_array());
+  EXPECT_EQ(rows.size(), static_cast<std::size_t>(kCalls));
+  int finished = 0;
+  for (const auto& row : rows) finished += row["hangup_cause"] == "BYE" && row["final_status"] == 200 ? 1 : 0;
+  EXPECT_EQ(finished, kCalls);
+}
+
+TEST_F(CdrDurability, ACallConnectedAtTheKillIsRecordedAtTheNextStart) {
+  provision_basic();
+  start_gateway();
+  auto b = answering_buyer({"pub1", std::nullopt, "camp1"});
+  PublisherPlan plan;
+  plan.buyer_hangs_up = true;  // stays connected, waiting for a BYE
+  auto p = place(plan);
+  nlohmann::json rows;
+  ASSERT_TRUE(eventually([&] {
+    rows = ctl_json({"calls", "list"});
+    return rows.is_array() && rows.size() == 1;
+  })) << "no row for the connected call";
+  EXPECT_TRUE(rows[0]["hangup_cause"].is_null());  // in progress
+  EXPECT_FALSE(rows[0]["answer_at"].is_null());
+  gateway_.kill_now();
+  start_gateway();
+  rows = ctl_json({"calls", "list"});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["hangup_side"], "gateway");
+  EXPECT_EQ(rows[0]["hangup_cause"], "gateway_restart");
+  EXPECT_EQ(rows[0]["final_status"], 200);
+  EXPECT_EQ(rows[0]["buyer_id"], "buyer1");
+  EXPECT_TRUE(rows[0]["end_at"].is_null());  // when it really ended is unknown
+  EXPECT_NE(gateway_.log().find("recorded as gateway_restart"), std::string::npos);
+  p.kill_now();
+  b.kill_now();
+}
+
+}  // namespace
+}  // namespace sipgw::integration

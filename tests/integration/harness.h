@@ -358,12 +358,16 @@ class GatewayTest : public ::testing::Test {
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
   }
 
-  // Waits for n CDRs and returns them, newest first.
+  // Waits for n finished CDRs (a connected call's row, stored at the
+  // answer, has no hangup cause yet) and returns them, newest first.
   nlohmann::json calls(std::size_t n) {
     nlohmann::json rows;
     eventually([&] {
       rows = ctl_json({"calls", "list"});
-      return rows.is_array() && rows.size() >= n;
+      if (!rows.is_array()) return false;
+      std::size_t finished = 0;
+      for (const auto& row : rows) finished += row["hangup_cause"].is_null() ? 0 : 1;
+      return finished >= n && finished == rows.size();
     });
     return rows;
   }
