@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <sys/wait.h>
 
@@ -426,6 +427,36 @@ TEST_F(Ctl, OutboundCredentialsKeepEveryPrintableCharacter) {
     refused({"trunk", "set", "--proxy", "sip:carrier.example.com", "--auth-user", user, "--auth-password-stdin"},
             "quote, backslash", "pw\n");
   }
+}
+
+}  // namespace
+}  // namespace sipgw
+
+namespace sipgw {
+namespace {
+
+TEST_F(Ctl, CampaignMaxDurationIsSecondsNoneOrDefault) {
+  provision();
+  ok({"campaign", "add", "c2", "--max-duration", "3600"});
+  ok({"campaign", "update", "camp1", "--max-duration", "none"});
+  auto list = json({"campaign", "list"});
+  std::map<std::string, nlohmann::json> by_id;
+  for (auto& c : list) by_id[c["id"]] = c["max_duration"];
+  EXPECT_EQ(by_id["c2"], 3600);
+  EXPECT_EQ(by_id["camp1"], 0);  // no limit
+  ok({"campaign", "update", "camp1", "--max-duration", "default", "--ring-timeout", "25"});
+  list = json({"campaign", "list"});
+  for (auto& c : list) {
+    if (c["id"] == "camp1") {
+      EXPECT_TRUE(c["max_duration"].is_null());  // the setting call.max_duration applies
+      EXPECT_EQ(c["ring_timeout"], 25);
+    }
+  }
+  refused({"campaign", "update", "camp1", "--max-duration", "-5"}, "max duration must be 0 to 604800 seconds");
+  refused({"campaign", "update", "camp1", "--max-duration", "lots"}, "not a whole number or 'none'");
+  refused({"campaign", "update", "ghost", "--name", "x"}, "unknown campaign 'ghost'");
+  refused({"setting", "set", "call.max_setup", "0"}, "not a whole number of seconds from 1 to 3600");
+  ok({"setting", "set", "call.max_duration", "0"});
 }
 
 }  // namespace
