@@ -88,8 +88,7 @@ void Call::try_next_buyer() {
     if (selection.buyer == nullptr) {
       spdlog::info("call {} has no eligible buyer left after {} attempt(s)", facts.call_uuid, attempts_.size());
       const NoBuyerAnswer answer = failover_.when_none_left();
-      cdr_.hangup_side = to_string(HangupSide::gateway);
-      cdr_.hangup_cause = to_string(failover_.last_failure());
+      record_hangup(HangupSide::gateway, failover_.last_failure());
       respond_publisher(answer.status, answer.phrase);
       transition(CallState::ending, "no buyer left");
       finish_if_done();
@@ -178,14 +177,17 @@ void Call::respond_publisher(int status, const char* phrase) {
 
 void Call::end_from(HangupSide side, HangupCause cause, const char* phrase) {
   if (state_ == CallState::ending || state_ == CallState::ended) return;
-  if (cdr_.hangup_side.empty()) {
-    cdr_.hangup_side = to_string(side);
-    cdr_.hangup_cause = to_string(cause);
-  }
+  record_hangup(side, cause);
   if (side != HangupSide::publisher) hang_up_publisher(phrase);
   if (side != HangupSide::buyer) hang_up_buyer();
   transition(CallState::ending, std::string(to_string(side)) + " " + std::string(to_string(cause)));
   finish_if_done();
+}
+
+void Call::record_hangup(HangupSide side, HangupCause cause) {
+  if (hangup_side_ != HangupSide::none) return;
+  hangup_side_ = side;
+  hangup_cause_ = cause;
 }
 
 void Call::hang_up_publisher(const char* phrase) {
@@ -245,7 +247,7 @@ void Call::finish_if_done() {
   // peer that vanished must not hold the CDR, the slots or a drain for the
   // 32 s its BYE takes to time out. The legs finish their transactions
   // alone (the registry keeps the attempt; the stack keeps the handle).
-  const bool ended_by_gateway = cdr_.hangup_side == to_string(HangupSide::gateway);
+  const bool ended_by_gateway = hangup_side_ == HangupSide::gateway;
   if (!ended_by_gateway) {
     if (!publisher_leg_done_) return;
     // The current attempt must be over (its CANCEL answered, its BYE done);
@@ -256,6 +258,8 @@ void Call::finish_if_done() {
   max_duration_timer_.cancel();
   transition(CallState::ended, ended_by_gateway ? "ended by sipgw" : "both legs done");
   cdr_.end_at = services_.clock.now_ms();
+  cdr_.hangup_side = to_string(hangup_side_);
+  cdr_.hangup_cause = to_string(hangup_cause_);
   for (const auto& attempt : attempts_) cdr_.attempts.push_back(attempt->record());
   const bool answered = cdr_.answer_at.has_value();  // set only when the call was connected
   services_.recorder.call_finished(std::move(cdr_), answered);

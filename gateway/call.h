@@ -132,6 +132,9 @@ class Call final : public LegListener, public BuyerAttempt::Owner {
   Leg* connected_buyer_leg();
   bool publisher_waiting() const { return state_ == CallState::trying || state_ == CallState::early; }
   void finish_if_done();
+  // Who ended the call and why: the first to say it wins (a BYE crossing a
+  // drain does not rewrite the cause). The CDR gets the words at the end.
+  void record_hangup(HangupSide side, HangupCause cause);
 
   CallServices& services_;
   CallSetup setup_;
@@ -145,6 +148,8 @@ class Call final : public LegListener, public BuyerAttempt::Owner {
   FailoverTally failover_;
   std::optional<Side> reinvite_from_;  // whose re-INVITE is being relayed
   db::CallRecord cdr_;
+  HangupSide hangup_side_ = HangupSide::none;
+  HangupCause hangup_cause_ = HangupCause::none;
   Timer max_setup_timer_;     // call.max_setup: the publisher's wait for an answer, across failovers
   Timer max_duration_timer_;  // the campaign's (or call.max_duration's) longest connected call
 };
