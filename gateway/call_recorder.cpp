@@ -20,7 +20,10 @@ void CallRecorder::attempt_ended(const std::string& buyer_id, AttemptResult resu
   metrics_.buyer_attempt(buyer_id, to_string(result));
 }
 
-std::string_view CallRecorder::outcome(int final_status, bool answered) {
+namespace {
+
+// sipgw_calls_total's outcome for a finished call.
+std::string_view outcome(int final_status, bool answered) {
   if (answered) return "answered";
   switch (final_status) {
     case 486: return "busy";
@@ -29,6 +32,8 @@ std::string_view CallRecorder::outcome(int final_status, bool answered) {
     default: return "failed";
   }
 }
+
+}  // namespace
 
 void CallRecorder::call_finished(db::CallRecord record, bool answered) {
   if (record.final_status == 0) record.final_status = answered ? 200 : 500;

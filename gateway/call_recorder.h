@@ -30,9 +30,6 @@ class CallRecorder {
   // The finished call: the CDR goes to the sink, the outcome to metrics.
   void call_finished(db::CallRecord record, bool answered);
 
-  // sipgw_calls_total's outcome for a finished call.
-  static std::string_view outcome(int final_status, bool answered);
-
  private:
   Metrics& metrics_;
   CdrSink sink_;

@@ -44,7 +44,6 @@ class Timer {
     if (id_ != 0) clock_->cancel_timer(id_);
     id_ = 0;
   }
-  bool running() const { return id_ != 0; }
 
  private:
   Clock* clock_;
