@@ -42,6 +42,8 @@ const std::vector<SettingInfo>& known_settings() {
       {"retry_after", "Retry-After seconds on 503 while draining"},
       {"call.max_duration", "seconds a connected call may last unless its campaign says otherwise (0: no limit)"},
       {"call.max_setup", "seconds a publisher may wait for an answer across all buyers"},
+      {"session.expires", "RFC 4028 session interval in seconds asked of buyers, the most a publisher gets (0: no session timers)"},
+      {"session.min_se", "shortest session interval in seconds a peer may ask for (shorter: 422; RFC 4028 says at least 90)"},
   };
   return kKnown;
 }
@@ -78,6 +80,8 @@ std::expected<void, std::string> apply_setting(Settings& s, std::string_view key
   if (key == "retry_after") return set_seconds(s.retry_after_seconds, key, value, 1, 3600);
   if (key == "call.max_duration") return set_seconds(s.max_call_duration_seconds, key, value, 0, 7 * 86400);
   if (key == "call.max_setup") return set_seconds(s.max_setup_seconds, key, value, 1, 3600);
+  if (key == "session.expires") return set_seconds(s.session_expires_seconds, key, value, 0, 86400);
+  if (key == "session.min_se") return set_seconds(s.session_min_se_seconds, key, value, 1, 86400);
   return std::unexpected("unknown setting '" + std::string(key) + "' (see sipgwctl setting list)");
 }
 
@@ -93,6 +97,8 @@ std::string setting_value(const Settings& s, std::string_view key) {
   if (key == "retry_after") return std::to_string(s.retry_after_seconds);
   if (key == "call.max_duration") return std::to_string(s.max_call_duration_seconds);
   if (key == "call.max_setup") return std::to_string(s.max_setup_seconds);
+  if (key == "session.expires") return std::to_string(s.session_expires_seconds);
+  if (key == "session.min_se") return std::to_string(s.session_min_se_seconds);
   return {};
 }
 

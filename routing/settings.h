@@ -36,6 +36,12 @@ struct Settings {
   // The publisher never waits longer than this for an answer, across every
   // failover.
   std::int64_t max_setup_seconds = 120;
+  // RFC 4028 session timers on both legs: the Session-Expires sipgw asks of
+  // buyers and the most it grants a publisher (0: no session timers), and
+  // the shortest it accepts (a shorter one gets 422). RFC 4028 puts the
+  // floor at 90 s; shorter values are for tests.
+  std::int64_t session_expires_seconds = 1800;
+  std::int64_t session_min_se_seconds = 90;
 };
 
 struct SettingInfo {

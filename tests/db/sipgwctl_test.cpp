@@ -459,5 +459,19 @@ TEST_F(Ctl, CampaignMaxDurationIsSecondsNoneOrDefault) {
   ok({"setting", "set", "call.max_duration", "0"});
 }
 
+TEST_F(Ctl, SessionTimerSettingsHaveRangesAndZeroTurnsTimersOff) {
+  ok({"setting", "set", "session.expires", "600"});
+  ok({"setting", "set", "session.min_se", "120"});
+  ok({"setting", "set", "session.expires", "0"});  // no session timers
+  refused({"setting", "set", "session.expires", "-1"}, "not a whole number of seconds from 0 to 86400");
+  refused({"setting", "set", "session.min_se", "0"}, "not a whole number of seconds from 1 to 86400");
+  refused({"setting", "set", "session.min_se", "soon"}, "not a whole number of seconds from 1 to 86400");
+  auto list = json({"setting", "list"});
+  std::map<std::string, nlohmann::json> by_key;
+  for (auto& s : list) by_key[s["key"]] = s["value"];
+  EXPECT_EQ(by_key["session.expires"], "0");
+  EXPECT_EQ(by_key["session.min_se"], "120");
+}
+
 }  // namespace
 }  // namespace sipgw
