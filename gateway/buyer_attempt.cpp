@@ -167,6 +167,10 @@ void BuyerAttempt::on_request_answered(InDialogMethod method, int status, const 
   if (owner_ && state_ == AttemptState::answered) owner_->buyer_request_answered(method, status, body);
 }
 
+void BuyerAttempt::on_session_expired() {
+  if (owner_ && state_ == AttemptState::answered) owner_->buyer_session_expired();
+}
+
 void BuyerAttempt::on_terminated() {
   leg_->release();
   if (state_ == AttemptState::ended) return;

@@ -18,7 +18,8 @@
 //
 // A timed-out attempt detaches from its owner (the call moves on at once);
 // it lives on, cancelling, until its leg is done.
-//   answered   BYE, requests, terminated      answered|ended  buyer_* (relayed by the call)
+//   answered   BYE, requests, terminated,     answered|ended  buyer_* (relayed by the call)
+//              session expired
 #pragma once
 
 #include "db/cdr_writer.h"
@@ -51,6 +52,7 @@ class BuyerAttempt final : public LegListener {
     virtual void buyer_request(InDialogMethod method, const Body& body) = 0;
     virtual void buyer_request_answered(InDialogMethod method, int status, const Body& body) = 0;
     virtual void buyer_terminated() = 0;
+    virtual void buyer_session_expired() = 0;
   };
 
   struct Plan {
@@ -99,6 +101,7 @@ class BuyerAttempt final : public LegListener {
   void on_request(InDialogMethod method, const Body& body) override;
   void on_request_answered(InDialogMethod method, int status, const Body& body) override;
   void on_terminated() override;
+  void on_session_expired() override;
 
  private:
   void transition(AttemptState to, std::string_view cause);

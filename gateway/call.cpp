@@ -236,6 +236,20 @@ void Call::on_terminated() {
   finish_if_done();
 }
 
+// RFC 4028: the side whose session expired gets a BYE too (the stack's own
+// would come later), and the CDR names that side.
+void Call::on_session_expired() {
+  spdlog::info("call {}: the publisher's session expired (no refresh in time, or ours failed)", setup_.facts.call_uuid);
+  record_hangup(HangupSide::publisher, HangupCause::session_expired);
+  end_from(HangupSide::gateway, HangupCause::session_expired);
+}
+
+void Call::buyer_session_expired() {
+  spdlog::info("call {}: the buyer's session expired (no refresh in time, or ours failed)", setup_.facts.call_uuid);
+  record_hangup(HangupSide::buyer, HangupCause::session_expired);
+  end_from(HangupSide::gateway, HangupCause::session_expired);
+}
+
 void Call::buyer_terminated() {
   end_from(HangupSide::buyer, HangupCause::terminated);
   finish_if_done();
@@ -246,8 +260,9 @@ void Call::finish_if_done() {
   // A call sipgw ended itself is over once sipgw has said its last word: a
   // peer that vanished must not hold the CDR, the slots or a drain for the
   // 32 s its BYE takes to time out. The legs finish their transactions
-  // alone (the registry keeps the attempt; the stack keeps the handle).
-  const bool ended_by_gateway = hangup_side_ == HangupSide::gateway;
+  // alone (the registry keeps the attempt; the stack keeps the handle). A
+  // session that expired is the same: the stack hangs up that leg.
+  const bool ended_by_gateway = hangup_side_ == HangupSide::gateway || hangup_cause_ == HangupCause::session_expired;
   if (!ended_by_gateway) {
     if (!publisher_leg_done_) return;
     // The current attempt must be over (its CANCEL answered, its BYE done);

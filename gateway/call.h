@@ -17,10 +17,12 @@
 //   connected  re-INVITE, INFO, UPDATE                 connected  relayed; a re-INVITE in flight gets 491
 //   trying|early  call.max_setup seconds since INVITE  ending     480 to the publisher, CANCEL to the buyer
 //   connected  the campaign's max duration             ending     BYE to both legs
+//   connected  a leg's RFC 4028 session expired        ending     BYE to both legs; CDR at once, naming
+//                                                                 the expired side
 //   any        drain timeout                           ending     BYE, CANCEL or 480 as the legs need
 //   ending     both legs done                          ended      CDR and metrics (CallRecorder)
-//   ending     ended by sipgw (drain, limits, no buyer) ended     at once: a vanished peer's leg finishes
-//                                                                 its BYE alone, the CDR does not wait
+//   ending     ended by sipgw (drain, limits, no buyer, ended     at once: a vanished peer's leg finishes
+//              session expired)                                   its BYE alone, the CDR does not wait
 //
 // The call never deletes itself: when ended it tells its owner (the
 // registry), which deletes it after the current dispatch has returned.
@@ -101,6 +103,7 @@ class Call final : public LegListener, public BuyerAttempt::Owner {
   void on_request(InDialogMethod method, const Body& body) override;
   void on_request_answered(InDialogMethod method, int status, const Body& body) override;
   void on_terminated() override;
+  void on_session_expired() override;
 
   // BuyerAttempt::Owner: the current attempt.
   void attempt_ringing(int status, const Body& body) override;
@@ -110,6 +113,7 @@ class Call final : public LegListener, public BuyerAttempt::Owner {
   void buyer_request(InDialogMethod method, const Body& body) override;
   void buyer_request_answered(InDialogMethod method, int status, const Body& body) override;
   void buyer_terminated() override;
+  void buyer_session_expired() override;
 
  private:
   enum class Side { publisher, buyer };

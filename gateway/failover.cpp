@@ -27,6 +27,7 @@ std::string_view to_string(HangupCause cause) {
     case HangupCause::cancelled: return "cancelled";
     case HangupCause::max_duration: return "max_duration";
     case HangupCause::max_setup: return "max_setup";
+    case HangupCause::session_expired: return "session_expired";
   }
   return "";
 }

@@ -34,6 +34,7 @@ enum class HangupCause {
   cancelled,        // "cancelled": the last attempt was cancelled
   max_duration,     // "max_duration": the connected call reached its campaign's longest call
   max_setup,        // "max_setup": the publisher waited call.max_setup seconds without an answer
+  session_expired,  // "session_expired": the hangup side's RFC 4028 session ran out (no refresh, or ours failed)
 };
 std::string_view to_string(HangupCause cause);
 

@@ -26,6 +26,18 @@ struct Body {
 enum class InDialogMethod { reinvite, info, update };
 std::string_view to_string(InDialogMethod method);
 
+// RFC 4028 session refreshes on a leg, as counted in metrics: a refresh
+// the stack sent (as the leg's refresher) and got a 2xx for, one that
+// failed, and a peer's refresh the leg answered itself.
+enum class SessionRefresh { sent, failed, received };
+std::string_view to_string(SessionRefresh refresh);
+
+class SessionRefreshObserver {
+ public:
+  virtual ~SessionRefreshObserver() = default;
+  virtual void on_session_refresh(SessionRefresh refresh) = 0;
+};
+
 // What a leg tells its listener. A publisher leg hears cancelled, bye,
 // request, request_answered and terminated; a buyer leg hears the answers to
 // its INVITE too. Every event arrives on the SIP thread, after the stack has
@@ -42,10 +54,18 @@ class LegListener {
   virtual void on_cancelled() = 0;
   // Either leg.
   virtual void on_bye() = 0;  // the stack answers the BYE itself
+  // A peer's request to relay. A session refresh (a re-INVITE whose SDP is
+  // absent or unchanged, a body-less UPDATE) is answered by the leg itself
+  // and never comes here: each leg keeps its own RFC 4028 session.
   virtual void on_request(InDialogMethod method, const Body& body) = 0;
   // Final answers only; a 2xx to our re-INVITE has been ACKed already.
   virtual void on_request_answered(InDialogMethod method, int status, const Body& body) = 0;
   virtual void on_terminated() = 0;  // the dialog is gone (BYE done, timeout, transport error)
+  // Either leg, once connected: its RFC 4028 session timer ran out (no
+  // refresh came in time, or our refresh failed with 408/481 or timed
+  // out). The stack already sends BYE on this leg; on_terminated follows
+  // when that BYE is done, which for a vanished peer takes 32 s.
+  virtual void on_session_expired() = 0;
 };
 
 class Leg {

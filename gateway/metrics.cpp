@@ -36,11 +36,19 @@ Metrics::Metrics(const std::string& version)
       buyer_attempts_(prometheus::BuildCounter().Name("sipgw_buyer_attempts_total").Help("Buyer attempts by buyer and result").Register(*registry_)),
       buyer_calls_active_(prometheus::BuildGauge().Name("sipgw_buyer_calls_active").Help("Calls ringing or connected at each buyer").Register(*registry_)),
       buyer_cap_(prometheus::BuildGauge().Name("sipgw_buyer_concurrency_cap").Help("Concurrency cap of each buyer (0: none)").Register(*registry_)),
+      session_refreshes_(prometheus::BuildCounter()
+                             .Name("sipgw_session_refreshes_total")
+                             .Help("RFC 4028 session refreshes: sent and failed by sipgw, received from peers")
+                             .Register(*registry_)),
       call_setup_(prometheus::BuildHistogram().Name("sipgw_call_setup_seconds").Help("INVITE received to 200 sent").Register(*registry_).Add({}, kSetupBuckets)),
       post_dial_delay_(prometheus::BuildHistogram().Name("sipgw_post_dial_delay_seconds").Help("INVITE received to first 18x sent").Register(*registry_).Add({}, kSetupBuckets)),
       generation_(prometheus::BuildGauge().Name("sipgw_provisioning_generation").Help("Generation of the provisioning snapshot in use").Register(*registry_).Add({})),
       reloads_(prometheus::BuildCounter().Name("sipgw_provisioning_reloads_total").Help("Provisioning snapshots loaded after a database change").Register(*registry_).Add({})),
       cdr_queue_depth_(prometheus::BuildGauge().Name("sipgw_cdr_queue_depth").Help("Call records waiting to be written").Register(*registry_).Add({})) {
+  // At 0 from the start, so a rate() alert on failures has a series.
+  for (const std::string result : {"sent", "failed", "received"}) {
+    child(session_refreshes_, session_refresh_cache_, result, {{"result", result}});
+  }
   prometheus::BuildGauge().Name("sipgw_build_info").Help("sipgw build").Register(*registry_).Add({{"version", version}}).Set(1);
 }
 
@@ -97,6 +105,11 @@ void Metrics::buyer_call_ended(const std::string& buyer) {
 
 void Metrics::buyer_concurrency_cap(const std::string& buyer, std::int64_t cap) {
   child(buyer_cap_, buyer_cap_cache_, buyer, {{"buyer", buyer}}).Set(static_cast<double>(cap));
+}
+
+void Metrics::session_refresh(std::string_view result) {
+  std::string r(result);
+  child(session_refreshes_, session_refresh_cache_, r, {{"result", r}}).Increment();
 }
 
 void Metrics::call_setup(double seconds) { call_setup_.Observe(seconds); }

@@ -34,7 +34,7 @@ class Metrics {
   void call_ended(std::string_view outcome);  // answered | busy | no_answer | cancelled | failed
   // Why calls end: the CDR's hangup_cause (BYE, CANCEL, terminated, drain,
   // no_buyer, connect_timeout, ring_timeout, buyer_status, cancelled,
-  // max_duration, max_setup).
+  // max_duration, max_setup, session_expired).
   void call_ended_cause(std::string_view cause);
   void buyer_attempt(const std::string& buyer, std::string_view result);
   void buyer_call_started(const std::string& buyer);
@@ -42,6 +42,9 @@ class Metrics {
   // The buyer's concurrency cap from provisioning (0 when it has none), so
   // an alert can compare it with sipgw_buyer_calls_active.
   void buyer_concurrency_cap(const std::string& buyer, std::int64_t cap);
+  // RFC 4028 refreshes: "sent" (ours, answered 2xx), "failed" (ours,
+  // refused or timed out), "received" (a peer's, answered by sipgw).
+  void session_refresh(std::string_view result);
   void call_setup(double seconds);       // INVITE in to 200 out
   void post_dial_delay(double seconds);  // INVITE in to first 18x out
 
@@ -67,6 +70,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& buyer_attempts_;
   prometheus::Family<prometheus::Gauge>& buyer_calls_active_;
   prometheus::Family<prometheus::Gauge>& buyer_cap_;
+  prometheus::Family<prometheus::Counter>& session_refreshes_;
   prometheus::Histogram& call_setup_;
   prometheus::Histogram& post_dial_delay_;
   prometheus::Gauge& generation_;
@@ -75,7 +79,7 @@ class Metrics {
 
   // SIP-thread caches, keyed by the joined label values.
   std::map<std::string, prometheus::Counter*> sip_request_cache_, invite_cache_, auth_failure_cache_, call_cache_,
-      call_ended_cache_, buyer_attempt_cache_;
+      call_ended_cache_, buyer_attempt_cache_, session_refresh_cache_;
   std::map<std::string, prometheus::Gauge*> buyer_active_cache_, buyer_cap_cache_;
 };
 

@@ -71,6 +71,7 @@ struct SofiaStacks {
   std::vector<ListenAddress> listen;
   Inbox& inbox;
   SipPumpHandler& handler;
+  SessionTimers timers;
   su_root_t* root = nullptr;
   std::unique_ptr<SofiaClock> clock;
   std::vector<Stack> stacks;
@@ -81,6 +82,7 @@ struct SofiaStacks {
 
   std::expected<void, std::string> open();
   void close();
+  void apply_session_timers(nua_t* nua) const;
   const Stack& stack_for(const std::string& request_uri) const;
 
   static int on_inbox(SofiaStacks* self, su_wait_t*, SofiaStacks*) {
@@ -140,8 +142,8 @@ std::expected<void, std::string> SofiaStacks::open() {
     }
     nua_set_params(stack.nua, NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(0),
                    NUTAG_APPL_METHOD("OPTIONS"), NUTAG_APPL_METHOD("INFO"), NUTAG_APPL_METHOD("UPDATE"),
-                   SIPTAG_ALLOW_STR(kAllow), NUTAG_USER_AGENT("sipgw/0.1"), NUTAG_SESSION_TIMER(0),
-                   SIPTAG_SUPPORTED_STR(""), TAG_END());
+                   SIPTAG_ALLOW_STR(kAllow), NUTAG_USER_AGENT("sipgw/0.1"), TAG_END());
+    apply_session_timers(stack.nua);
     stacks.push_back(stack);
   }
   if (stacks.empty()) {
@@ -155,6 +157,20 @@ std::expected<void, std::string> SofiaStacks::open() {
   }
   registered = true;
   return {};
+}
+
+// nua does RFC 4028 when "timer" is in the stack's Supported: 422 with
+// Min-SE to a publisher asking less than min_se, Session-Expires and Min-SE
+// in the INVITE to a buyer, a 422 from a buyer answered with a new INVITE,
+// the refresher chosen per leg (the peer when it supports timers and did
+// not say otherwise, else sipgw) and the leg's timer. NUTAG_SESSION_TIMER
+// caps what a publisher asks for. Without "timer" none of it happens and a
+// request with Require: timer gets 420.
+void SofiaStacks::apply_session_timers(nua_t* nua) const {
+  const bool on = timers.expires > 0;
+  nua_set_params(nua, SIPTAG_SUPPORTED_STR(on ? "timer" : ""), NUTAG_SESSION_TIMER(timers.expires),
+                 NUTAG_MIN_SE(timers.min_se), NUTAG_SESSION_REFRESHER(nua_no_refresher), NUTAG_UPDATE_REFRESH(0),
+                 TAG_END());
 }
 
 void SofiaStacks::close() {
@@ -258,7 +274,7 @@ void SofiaStacks::on_new_invite(nua_t* nua, nua_handle_t* nh, sip_t const* sip) 
   auto refusal = handler.on_invite(invite, [&]() -> std::unique_ptr<Leg> {
     if (accepted) return nullptr;
     accepted = true;
-    return std::make_unique<SofiaLeg>(nua, nh, finishing);
+    return std::make_unique<SofiaLeg>(nua, nh, sip, finishing, *clock, timers, handler);
   });
   if (!accepted) {
     const Refusal r = refusal.value_or(Refusal{500, "Server Internal Error"});
@@ -319,7 +335,16 @@ SipPump::~SipPump() {
   if (stacks_->root) stacks_->close();
 }
 
-std::expected<void, std::string> SipPump::open() { return stacks_->open(); }
+std::expected<void, std::string> SipPump::open(SessionTimers timers) {
+  stacks_->timers = timers;
+  return stacks_->open();
+}
+
+void SipPump::set_session_timers(SessionTimers timers) {
+  if (timers == stacks_->timers) return;
+  stacks_->timers = timers;
+  for (auto& stack : stacks_->stacks) stacks_->apply_session_timers(stack.nua);
+}
 
 void SipPump::run() { su_root_run(stacks_->root); }
 
@@ -335,7 +360,8 @@ void SipPump::shut_down() {
 Clock& SipPump::clock() { return *stacks_->clock; }
 
 std::unique_ptr<Leg> SipPump::make_buyer_leg(const std::string& request_uri) {
-  return std::make_unique<SofiaLeg>(stacks_->stack_for(request_uri).nua);
+  return std::make_unique<SofiaLeg>(stacks_->stack_for(request_uri).nua, *stacks_->clock, stacks_->timers,
+                                    stacks_->handler);
 }
 
 std::string SipPump::from_host(const std::string& request_uri) const { return stacks_->stack_for(request_uri).from_host; }

@@ -11,6 +11,7 @@
 #include "gateway/inbox.h"
 #include "gateway/leg.h"
 #include "gateway/listen.h"
+#include "gateway/session_timer.h"
 
 #include <expected>
 #include <functional>
@@ -43,9 +44,8 @@ struct Refusal {
   std::string headers{};
 };
 
-class SipPumpHandler {
+class SipPumpHandler : public SessionRefreshObserver {
  public:
-  virtual ~SipPumpHandler() = default;
   virtual void on_request(std::string_view method) = 0;  // every request received
   // accept() binds the INVITE to a new publisher leg (once); without it the
   // INVITE gets the returned refusal. The handler may take what it keeps
@@ -64,7 +64,10 @@ class SipPump {
   SipPump& operator=(const SipPump&) = delete;
 
   // On the SIP thread: the root, the clock and one stack per address.
-  std::expected<void, std::string> open();
+  std::expected<void, std::string> open(SessionTimers timers);
+  // On the SIP thread: every stack uses these from now on (dialogs already
+  // up keep what they negotiated until their next refresh).
+  void set_session_timers(SessionTimers timers);
   // Turns until every stack has shut down.
   void run();
   // Asks every stack to shut down (run() then returns).

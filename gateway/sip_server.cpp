@@ -12,6 +12,14 @@
 
 namespace sipgw::gateway {
 
+namespace {
+
+SessionTimers session_timers(const routing::Settings& settings) {
+  return {static_cast<unsigned>(settings.session_expires_seconds), static_cast<unsigned>(settings.session_min_se_seconds)};
+}
+
+}  // namespace
+
 struct SipServer::Impl final : SipPumpHandler {
   Impl(SipServerConfig c, std::shared_ptr<const routing::Snapshot> s, CdrSink sink, Metrics& m)
       : metrics(m), config(std::move(c)), snapshot(std::move(s)), pump(config.listen, inbox, *this),
@@ -38,6 +46,7 @@ struct SipServer::Impl final : SipPumpHandler {
 
   // SipPumpHandler
   void on_request(std::string_view method) override { metrics.request_received(method); }
+  void on_session_refresh(SessionRefresh refresh) override { metrics.session_refresh(to_string(refresh)); }
   std::optional<Refusal> on_invite(IncomingInvite& invite,
                                    const std::function<std::unique_ptr<Leg>()>& accept) override;
   Refusal on_options(const std::string& request_host) override;
@@ -52,7 +61,7 @@ struct SipServer::Impl final : SipPumpHandler {
 };
 
 void SipServer::Impl::run(std::promise<std::expected<void, std::string>>& started) {
-  if (auto opened = pump.open(); !opened) {
+  if (auto opened = pump.open(session_timers(snapshot->settings)); !opened) {
     started.set_value(std::unexpected(opened.error()));
     return;
   }
@@ -194,6 +203,7 @@ void SipServer::restore_connections(std::vector<std::pair<std::string, std::int6
 void SipServer::update_snapshot(std::shared_ptr<const routing::Snapshot> snapshot) {
   impl_->inbox.post([impl = impl_.get(), snapshot = std::move(snapshot)]() mutable {
     impl->snapshot = std::move(snapshot);
+    impl->pump.set_session_timers(session_timers(impl->snapshot->settings));
     impl->publish_buyer_caps();
   });
 }

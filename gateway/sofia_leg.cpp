@@ -1,6 +1,7 @@
 #include "gateway/sofia_leg.h"
 
 #include "auth/digest_client.h"
+#include "auth/text.h"
 
 #include <spdlog/spdlog.h>
 
@@ -42,6 +43,37 @@ Body body_of(sip_t const* sip, const char* default_type) {
 
 const char* default_body_type(InDialogMethod method) { return method == InDialogMethod::reinvite ? "application/sdp" : ""; }
 
+SessionTimerHeaders timer_headers(sip_t const* sip) {
+  SessionTimerHeaders h;
+  if (sip == nullptr) return h;
+  h.supported = sip_has_feature(sip->sip_supported, "timer");
+  h.required = sip_has_feature(sip->sip_require, "timer");
+  if (const sip_session_expires_t* x = sip->sip_session_expires) {
+    h.expires = static_cast<unsigned>(x->x_delta);
+    if (x->x_refresher && strcasecmp(x->x_refresher, "uac") == 0) h.refresher = SessionTimerHeaders::Refresher::uac;
+    if (x->x_refresher && strcasecmp(x->x_refresher, "uas") == 0) h.refresher = SessionTimerHeaders::Refresher::uas;
+  }
+  if (sip->sip_min_se) h.min_se = static_cast<unsigned>(sip->sip_min_se->min_delta);
+  return h;
+}
+
+bool is_sdp(const Body& body) { return body.present() && (body.type.empty() || auth::iequals(body.type, "application/sdp")); }
+
+// The SDP's o= line: its session id and version change whenever the SDP
+// does (RFC 3264 8), so an equal line means the same session description.
+std::string sdp_origin(const Body& body) {
+  if (!is_sdp(body)) return {};
+  const std::string& sdp = body.data;
+  std::size_t at = sdp.rfind("o=", 0) == 0 ? 0 : sdp.find("\no=");
+  if (at == std::string::npos) return {};
+  if (at != 0) ++at;
+  std::size_t end = sdp.find_first_of("\r\n", at);
+  return sdp.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+// sip_is_allowed reads the parsed Allow's bitmap of well-known methods.
+bool allows_update(sip_t const* sip) { return sip && sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE"); }
+
 // Relays a status with its body; `saved` answers a request kept with
 // nua_save_event.
 void respond_with(nua_handle_t* nh, int status, const char* phrase, const Body& body, const std::string& headers,
@@ -61,6 +93,15 @@ int callstate_of(tagi_t tags[]) {
 
 }  // namespace
 
+std::string_view to_string(SessionRefresh refresh) {
+  switch (refresh) {
+    case SessionRefresh::sent: return "sent";
+    case SessionRefresh::failed: return "failed";
+    case SessionRefresh::received: return "received";
+  }
+  return "?";
+}
+
 std::string_view to_string(InDialogMethod method) {
   switch (method) {
     case InDialogMethod::reinvite: return "re-INVITE";
@@ -70,12 +111,56 @@ std::string_view to_string(InDialogMethod method) {
   return "?";
 }
 
-SofiaLeg::SofiaLeg(nua_t* nua, nua_handle_t* nh, FinishingHandles& finishing)
-    : nua_(nua), nh_(nh), finishing_(&finishing), outgoing_(false) {
+SofiaLeg::SofiaLeg(nua_t* nua, nua_handle_t* nh, sip_t const* invite, FinishingHandles& finishing, Clock& clock,
+                   SessionTimers timers, SessionRefreshObserver& refreshes)
+    : nua_(nua), nh_(nh), finishing_(&finishing), refreshes_(&refreshes), timers_(timers),
+      session_(agree_as_uas(timer_headers(invite), timers)), expiry_timer_(clock), outgoing_(false) {
   nua_handle_bind(nh_, this);
+  learn_peer_methods(invite);
+  remember_remote(body_of(invite, "application/sdp"));
 }
 
-SofiaLeg::SofiaLeg(nua_t* nua) : nua_(nua), outgoing_(true) {}
+SofiaLeg::SofiaLeg(nua_t* nua, Clock& clock, SessionTimers timers, SessionRefreshObserver& refreshes)
+    : nua_(nua), refreshes_(&refreshes), timers_(timers), expiry_timer_(clock), outgoing_(true) {}
+
+void SofiaLeg::refreshed(SessionAgreement agreement) {
+  session_ = agreement;
+  if (!confirmed_ || bye_sent_ || bye_received_ || expired_ || !session_.active()) {
+    expiry_timer_.cancel();
+    return;
+  }
+  expiry_timer_.start(session_.expiry(), [this] { session_expired(); });
+}
+
+void SofiaLeg::session_expired() {
+  if (expired_ || listener_ == nullptr) return;
+  expired_ = true;
+  expiry_timer_.cancel();
+  listener_->on_session_expired();
+}
+
+void SofiaLeg::learn_peer_methods(sip_t const* sip) {
+  if (nh_ == nullptr || update_refresh_ || !allows_update(sip)) return;
+  update_refresh_ = true;
+  nua_set_hparams(nh_, NUTAG_UPDATE_REFRESH(1), TAG_END());
+}
+
+void SofiaLeg::remember_remote(const Body& body) {
+  if (auto origin = sdp_origin(body); !origin.empty()) remote_origin_ = std::move(origin);
+}
+
+void SofiaLeg::remember_local(const Body& body) {
+  if (is_sdp(body)) local_sdp_ = body;
+}
+
+// A peer's session refresh: no SDP (it asks for ours), or the SDP it sent
+// last (same o= line). Only once this leg has SDP of its own to answer with.
+bool SofiaLeg::is_refresh(const Body& offer) const {
+  if (!local_sdp_.present()) return false;
+  if (!offer.present()) return true;
+  const std::string origin = sdp_origin(offer);
+  return !origin.empty() && origin == remote_origin_;
+}
 
 SofiaLeg::~SofiaLeg() { release(); }
 
@@ -85,6 +170,7 @@ void SofiaLeg::release() {
     nua_destroy_event(saved);
   }
   pending_.clear();
+  expiry_timer_.cancel();
   if (finishing_ && !terminated_ && nh_ != nullptr) {
     // A publisher leg sipgw is done with while its last transaction still
     // runs (a BYE to a peer that may have vanished, a final response
@@ -107,6 +193,7 @@ void SofiaLeg::drop_handle() {
 }
 
 void SofiaLeg::respond(int status, const char* phrase, const Body& body, const std::string& headers) {
+  if (status < 300) remember_local(body);
   if (nh_) respond_with(nh_, status, phrase ? phrase : sofia::static_phrase(status), body, headers, nullptr);
 }
 
@@ -114,6 +201,7 @@ bool SofiaLeg::invite(const OutboundInvite& request, const std::string& max_forw
   request_ = request;
   max_forwards_ = max_forwards;
   offer_ = offer;
+  remember_local(offer);
   return send_invite(nullptr);
 }
 
@@ -131,6 +219,8 @@ bool SofiaLeg::send_invite(const Authorization* authorization) {
   nh_ = nua_handle(nua_, this, SIPTAG_TO_STR(request_.to.c_str()), SIPTAG_FROM_STR(from.c_str()), TAG_END());
   if (nh_ == nullptr) return false;
   established_ = false;
+  update_refresh_ = false;
+  last_invite_offered_ = offer_.present();
   const bool www = authorization && !authorization->proxy;
   const bool proxy = authorization && authorization->proxy;
   const char* credentials = authorization ? authorization->value.c_str() : "";
@@ -181,6 +271,8 @@ void SofiaLeg::ack() {
   if (nh_) nua_ack(nh_, TAG_END());
 }
 void SofiaLeg::bye() {
+  bye_sent_ = true;
+  expiry_timer_.cancel();
   if (nh_) nua_bye(nh_, TAG_END());
 }
 void SofiaLeg::cancel() {
@@ -190,6 +282,12 @@ void SofiaLeg::cancel() {
 void SofiaLeg::send_request(InDialogMethod method, const Body& body) {
   if (nh_ == nullptr) return;
   const bool typed = body.present() && !body.type.empty();
+  if (method == InDialogMethod::reinvite) {
+    reinvite_sent_ = true;
+    last_invite_offered_ = body.present();
+  }
+  if (method == InDialogMethod::update) ++updates_sent_;
+  if (method != InDialogMethod::info) remember_local(body);
   auto send = method == InDialogMethod::reinvite ? nua_invite : method == InDialogMethod::info ? nua_info : nua_update;
   send(nh_, TAG_IF(typed, SIPTAG_CONTENT_TYPE_STR(body.type.c_str())),
        TAG_IF(body.present(), SIPTAG_PAYLOAD_STR(body.data.c_str())), TAG_END());
@@ -197,6 +295,10 @@ void SofiaLeg::send_request(InDialogMethod method, const Body& body) {
 
 void SofiaLeg::answer_request(InDialogMethod method, int status, const Body& body) {
   if (nh_ == nullptr) return;
+  if (method != InDialogMethod::info && status < 300) {
+    remember_local(body);
+    refreshed(session_);  // a successful re-INVITE or UPDATE refreshes the session (RFC 4028 10)
+  }
   if (method == InDialogMethod::reinvite) {  // answered on the handle's own server request
     respond_with(nh_, status, sofia::static_phrase(status), body, {}, nullptr);
     return;
@@ -210,11 +312,15 @@ void SofiaLeg::answer_request(InDialogMethod method, int status, const Body& bod
 
 void SofiaLeg::on_invite_response(int status, char const* phrase, sip_t const* sip) {
   if (outgoing_ && !established_) {
+    const Body body = body_of(sip, "application/sdp");
+    if (status > 100 && status < 300) remember_remote(body);
     if (status < 200) {
-      if (status > 100) listener_->on_provisional(status, body_of(sip, "application/sdp"));
+      if (status > 100) listener_->on_provisional(status, body);
     } else if (status < 300) {
       established_ = true;
-      listener_->on_answered(status, str(phrase), body_of(sip, "application/sdp"));
+      session_ = agree_as_uac(timer_headers(sip), timers_);
+      learn_peer_methods(sip);
+      listener_->on_answered(status, str(phrase), body);
     } else if ((status == 401 || status == 407) && sip) {
       save_challenge(status, sip);
       listener_->on_challenged(status);
@@ -223,21 +329,117 @@ void SofiaLeg::on_invite_response(int status, char const* phrase, sip_t const* s
     }
     return;
   }
-  // The answer to a re-INVITE we relayed on this leg.
   if (status < 200) return;
+  if (!reinvite_sent_) {
+    on_refresh_response(status, sip);
+    return;
+  }
+  // The answer to a re-INVITE we relayed on this leg.
+  reinvite_sent_ = false;
   if (status < 300) nua_ack(nh_, TAG_END());
-  listener_->on_request_answered(InDialogMethod::reinvite, status, body_of(sip, "application/sdp"));
+  const Body answer = body_of(sip, "application/sdp");
+  if (status < 300) {
+    remember_remote(answer);
+    refreshed(agree_as_uac(timer_headers(sip), timers_));
+  }
+  listener_->on_request_answered(InDialogMethod::reinvite, status, answer);
+}
+
+// The final answer to a re-INVITE nua sent as this leg's refresher. A 2xx
+// to one without SDP carries the peer's offer: the ACK answers it with the
+// leg's last SDP, which the peer's unchanged offer already agreed to.
+void SofiaLeg::on_refresh_response(int status, sip_t const* sip) {
+  if (status >= 300) {
+    refresh_failed(status);
+    return;
+  }
+  const Body offer = body_of(sip, "application/sdp");
+  const bool answer = offer.present() && !last_invite_offered_ && local_sdp_.present();
+  nua_ack(nh_, TAG_IF(answer, SIPTAG_CONTENT_TYPE_STR(local_sdp_.type.empty() ? "application/sdp" : local_sdp_.type.c_str())),
+          TAG_IF(answer, SIPTAG_PAYLOAD_STR(local_sdp_.data.c_str())), TAG_END());
+  refreshes_->on_session_refresh(SessionRefresh::sent);
+  refreshed(agree_as_uac(timer_headers(sip), timers_));
+}
+
+// RFC 4028 10: a refresh that times out or gets 408 or 481 ends the
+// session (nua ends the dialog too); any other failure leaves it running
+// until it expires.
+void SofiaLeg::refresh_failed(int status) {
+  refreshes_->on_session_refresh(SessionRefresh::failed);
+  if (status == 408 || status == 481) session_expired();
+}
+
+void SofiaLeg::on_update_response(int status, sip_t const* sip) {
+  if (status < 200) return;
+  if (updates_sent_ == 0) {  // a refresh nua sent
+    if (status >= 300) {
+      refresh_failed(status);
+      return;
+    }
+    refreshes_->on_session_refresh(SessionRefresh::sent);
+    refreshed(agree_as_uac(timer_headers(sip), timers_));
+    return;
+  }
+  --updates_sent_;
+  const Body answer = body_of(sip, "");
+  if (status < 300) {
+    remember_remote(answer);
+    refreshed(agree_as_uac(timer_headers(sip), timers_));
+  }
+  listener_->on_request_answered(InDialogMethod::update, status, answer);
+}
+
+void SofiaLeg::on_state(int callstate) {
+  if (callstate == nua_callstate_ready && !confirmed_) {
+    confirmed_ = true;
+    refreshed(session_);  // the session starts
+  }
+  // A connected dialog nobody said BYE on, ended by the stack: its session
+  // timer ran out (nua's BYE as non-refresher) or a refresh failed with
+  // 408/481. A relayed request's failure is the other leg's business.
+  const bool ending = callstate == nua_callstate_terminating || callstate == nua_callstate_terminated;
+  if (ending && confirmed_ && !bye_sent_ && !bye_received_ && !reinvite_sent_ && updates_sent_ == 0) {
+    session_expired();
+    if (listener_ == nullptr) return;  // released by the listener
+  }
+  if (callstate == nua_callstate_terminated) {
+    expiry_timer_.cancel();
+    terminated_ = true;
+    listener_->on_terminated();
+  }
 }
 
 void SofiaLeg::handle(nua_event_t event, int status, char const* phrase, nua_t* nua, sip_t const* sip, tagi_t tags[]) {
   if (listener_ == nullptr) return;
   switch (event) {
     case nua_r_invite: on_invite_response(status, phrase, sip); return;
-    case nua_i_invite: listener_->on_request(InDialogMethod::reinvite, body_of(sip, "application/sdp")); return;
+    case nua_i_invite: {
+      const Body offer = body_of(sip, "application/sdp");
+      if (is_refresh(offer)) {  // answered on the handle's own server request
+        respond_with(nh_, SIP_200_OK, local_sdp_, {}, nullptr);
+        refreshes_->on_session_refresh(SessionRefresh::received);
+        refreshed(agree_as_uas(timer_headers(sip), timers_));
+        return;
+      }
+      remember_remote(offer);
+      listener_->on_request(InDialogMethod::reinvite, offer);
+      return;
+    }
     case nua_i_cancel: listener_->on_cancelled(); return;
-    case nua_i_bye: listener_->on_bye(); return;
-    case nua_i_info:
-    case nua_i_update: {
+    case nua_i_bye:
+      bye_received_ = true;
+      expiry_timer_.cancel();
+      listener_->on_bye();
+      return;
+    case nua_i_update:
+      if (sip == nullptr || sip->sip_payload == nullptr) {  // a refresh: no offer to relay
+        nua_respond(nh_, SIP_200_OK, NUTAG_WITH_THIS(nua), TAG_END());
+        refreshes_->on_session_refresh(SessionRefresh::received);
+        refreshed(agree_as_uas(timer_headers(sip), timers_));
+        return;
+      }
+      [[fallthrough]];
+    case nua_i_info: {
       // Kept until the other leg answers: nua_save_event works only now.
       nua_saved_event_t saved[1];
       if (nua_save_event(nua, saved) == 0) {  // nothing saved: the request cannot wait for the other leg
@@ -246,22 +448,16 @@ void SofiaLeg::handle(nua_event_t event, int status, char const* phrase, nua_t* 
       }
       pending_.push_back(saved[0]);
       const auto method = event == nua_i_info ? InDialogMethod::info : InDialogMethod::update;
-      listener_->on_request(method, body_of(sip, default_body_type(method)));
+      const Body body = body_of(sip, default_body_type(method));
+      if (method == InDialogMethod::update) remember_remote(body);
+      listener_->on_request(method, body);
       return;
     }
     case nua_r_info:
-    case nua_r_update:
-      if (status >= 200) {
-        const auto method = event == nua_r_info ? InDialogMethod::info : InDialogMethod::update;
-        listener_->on_request_answered(method, status, body_of(sip, ""));
-      }
+      if (status >= 200) listener_->on_request_answered(InDialogMethod::info, status, body_of(sip, ""));
       return;
-    case nua_i_state:
-      if (callstate_of(tags) == nua_callstate_terminated) {
-        terminated_ = true;
-        listener_->on_terminated();
-      }
-      return;
+    case nua_r_update: on_update_response(status, sip); return;
+    case nua_i_state: on_state(callstate_of(tags)); return;
     default: return;
   }
 }

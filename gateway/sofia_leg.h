@@ -3,9 +3,27 @@
 // turned into LegListener calls. Protocol mechanics live here: ACK of a 2xx
 // to our re-INVITE, the challenge of a buyer kept for authenticate(), which
 // sends the INVITE again with sipgw's own digest (auth/digest_client.h).
+//
+// RFC 4028 session timers, per leg: nua negotiates them (Session-Expires,
+// Min-SE, 422 both ways, the refresher) and runs the leg's timer; the leg
+// makes the rest work for a B2BUA without media:
+// - a peer's refresh is answered here with the leg's own last SDP and never
+//   crosses to the other leg (a re-INVITE whose o= line is unchanged or
+//   that has no SDP, an UPDATE without a body);
+// - as refresher nua sends UPDATE when the peer's Allow lists it (set per
+//   handle from the peer's INVITE or 2xx), else a re-INVITE: on a UAC leg
+//   its last INVITE again, on a UAS leg one without SDP, whose 2xx offer
+//   the leg answers in the ACK with its last SDP;
+// - the leg works out the agreement nua made (session_timer.h) and runs its
+//   own expiry timer, restarted by every successful refresh, which fires
+//   before nua's own BYE (nua reports that BYE only once it is answered);
+//   that, a refresh of ours failing with 408/481, or a connected dialog the
+//   stack ends without a BYE from either side is on_session_expired().
 #pragma once
 
+#include "gateway/clock.h"
 #include "gateway/leg.h"
+#include "gateway/session_timer.h"
 #include "gateway/sofia.h"
 
 #include <deque>
@@ -35,11 +53,12 @@ class FinishingHandles {
 
 class SofiaLeg final : public Leg {
  public:
-  // A publisher leg over the handle nua made for an incoming INVITE;
-  // finishing takes its handle if the leg is released mid-transaction.
-  SofiaLeg(nua_t* nua, nua_handle_t* nh, FinishingHandles& finishing);
+  // A publisher leg over the handle nua made for `invite`; finishing takes
+  // its handle if the leg is released mid-transaction.
+  SofiaLeg(nua_t* nua, nua_handle_t* nh, sip_t const* invite, FinishingHandles& finishing, Clock& clock,
+           SessionTimers timers, SessionRefreshObserver& refreshes);
   // A buyer leg on stack `nua`; invite() makes its handle.
-  explicit SofiaLeg(nua_t* nua);
+  SofiaLeg(nua_t* nua, Clock& clock, SessionTimers timers, SessionRefreshObserver& refreshes);
   ~SofiaLeg() override;
   SofiaLeg(const SofiaLeg&) = delete;
   SofiaLeg& operator=(const SofiaLeg&) = delete;
@@ -75,15 +94,46 @@ class SofiaLeg final : public Leg {
   bool send_invite(const Authorization* authorization);
   void drop_handle();
   void on_invite_response(int status, char const* phrase, sip_t const* sip);
+  void on_refresh_response(int status, sip_t const* sip);
+  void on_update_response(int status, sip_t const* sip);
+  void on_state(int callstate);
   void save_challenge(int status, sip_t const* sip);
+  // The peer's Allow lists UPDATE: nua refreshes this leg with UPDATE.
+  void learn_peer_methods(sip_t const* sip);
+  void remember_remote(const Body& body);
+  void remember_local(const Body& body);
+  bool is_refresh(const Body& offer) const;
+  // The session was refreshed (or set up) under `agreement`: the expiry
+  // clock starts again.
+  void refreshed(SessionAgreement agreement);
+  void session_expired();
+  void refresh_failed(int status);
 
   nua_t* nua_;
   nua_handle_t* nh_ = nullptr;
   FinishingHandles* finishing_ = nullptr;  // publisher legs only
   LegListener* listener_ = nullptr;
+  SessionRefreshObserver* refreshes_;
+  SessionTimers timers_;         // the stack's settings when the leg was made
+  SessionAgreement session_;     // as nua negotiated it, from the headers seen
+  Timer expiry_timer_;
   const bool outgoing_;    // a buyer leg: we sent the INVITE
   bool established_ = false;  // our INVITE was answered 2xx
   bool terminated_ = false;   // nua reported the dialog terminated
+  bool confirmed_ = false;    // the dialog reached "ready" (2xx and ACK)
+  bool bye_sent_ = false;     // bye() was called
+  bool bye_received_ = false;
+  bool expired_ = false;      // on_session_expired() was reported
+  bool update_refresh_ = false;
+  // Requests relayed on this leg still waiting for their final answer; any
+  // other answer on the handle is to a refresh nua sent itself.
+  bool reinvite_sent_ = false;
+  int updates_sent_ = 0;
+  // Whether the last INVITE sent on this handle carried SDP: nua's refresh
+  // re-sends it, so its 2xx then holds an answer, not an offer.
+  bool last_invite_offered_ = false;
+  Body local_sdp_;            // the SDP this leg last sent its peer
+  std::string remote_origin_;  // the o= line of the SDP the peer last sent
   // INFO/UPDATE from the peer, waiting for the other leg's answer, oldest first.
   std::deque<nua_saved_event_t> pending_;  // nua_saved_event_t is a pointer type
   // A buyer leg's INVITE, kept to send it again with credentials.

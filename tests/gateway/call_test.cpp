@@ -355,6 +355,38 @@ TEST_F(CallFlow, MaxDurationHangsUpBothLegsAtTheLimitWithoutWaitingForThem) {
   EXPECT_EQ(ledger.publisher_calls("pub"), 0);
 }
 
+TEST_F(CallFlow, APublisherSessionThatExpiresEndsBothLegsAtOnceAndNamesThePublisher) {
+  start();
+  buyer(0).listener->on_answered(200, "OK", {});
+  publisher->listener->on_session_expired();
+  EXPECT_TRUE(publisher->saw("bye"));  // RFC 4028 10: the side that saw it expire sends BYE
+  EXPECT_TRUE(buyer(0).saw("bye"));
+  // The vanished publisher never answers: the call is over all the same.
+  EXPECT_EQ(call->state(), CallState::ended);
+  ASSERT_EQ(cdrs.size(), 1u);
+  EXPECT_EQ(cdr().hangup_side, "publisher");
+  EXPECT_EQ(cdr().hangup_cause, "session_expired");
+  EXPECT_EQ(ledger.in_progress("b1"), 0);
+  call.reset();
+  EXPECT_EQ(ledger.publisher_calls("pub"), 0);
+}
+
+TEST_F(CallFlow, ABuyerSessionThatExpiresEndsBothLegsAndNamesTheBuyer) {
+  start();
+  buyer(0).listener->on_answered(200, "OK", {});
+  buyer(0).listener->on_session_expired();
+  EXPECT_TRUE(publisher->saw("bye"));
+  EXPECT_TRUE(buyer(0).saw("bye"));
+  EXPECT_EQ(call->state(), CallState::ended);
+  ASSERT_EQ(cdrs.size(), 1u);
+  EXPECT_EQ(cdr().hangup_side, "buyer");
+  EXPECT_EQ(cdr().hangup_cause, "session_expired");
+  EXPECT_EQ(ledger.in_progress("b1"), 0);
+  // The BYE that crosses it later changes nothing.
+  publisher->listener->on_bye();
+  EXPECT_EQ(cdrs.size(), 1u);
+}
+
 TEST_F(CallFlow, TheSettingLimitsCallsOfCampaignsThatSayNothingAndZeroMeansNoLimit) {
   snapshot->settings.max_call_duration_seconds = 10;
   start();
