@@ -18,7 +18,8 @@ inline std::string regex_literal(const std::string& s) {
   return std::regex_replace(s, std::regex(R"([.^$|()\[\]{}*+?\\-])"), R"(\$&)");
 }
 
-inline std::string buyer_answer_xml(const BuyerExpectations& e) {
+// answer_headers: "Name: value\n" lines added to the 200.
+inline std::string buyer_answer_xml(const BuyerExpectations& e, const std::string& answer_headers = "") {
   auto check = [](const std::string& header, const std::string& regexp, const std::string& var) {
     return "<ereg regexp=\"^ *" + regexp + "$\" search_in=\"hdr\" header=\"" + header +
            ":\" check_it=\"true\" assign_to=\"" + var + "\"/>\n";
@@ -37,7 +38,7 @@ inline std::string buyer_answer_xml(const BuyerExpectations& e) {
   const std::string reply_headers = "[last_Via:]\n[last_From:]\n[last_To:];tag=[pid]b[call_number]\n[last_Call-ID:]\n[last_CSeq:]\n"
                                     "Contact: <sip:buyer@[local_ip]:[local_port]>\n";
   x += "<send><![CDATA[\nSIP/2.0 180 Ringing\n" + reply_headers + "Content-Length: 0\n]]></send>\n";
-  x += "<send retrans=\"500\"><![CDATA[\nSIP/2.0 200 OK\n" + reply_headers +
+  x += "<send retrans=\"500\"><![CDATA[\nSIP/2.0 200 OK\n" + reply_headers + answer_headers +
        "Content-Type: application/sdp\nContent-Length: [len]\n\nv=0\no=buyer 1 1 IN IP4 [local_ip]\ns=-\n"
        "c=IN IP4 [local_ip]\nt=0 0\nm=audio 50000 RTP/AVP 0\n]]></send>\n";
   x += "<recv request=\"ACK\"/>\n<Reference variables=\"" + vars + "\"/>\n";

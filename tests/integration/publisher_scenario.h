@@ -5,6 +5,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace sipgw::integration {
 
@@ -18,6 +20,8 @@ struct PublisherPlan {
   std::string sub_id;                          // X-Sub-ID when not empty
   bool expect_retry_after = false;             // check a Retry-After on the final response
   std::string extra_headers;                   // "Name: value\n" lines added to the INVITE
+  // (header, regexp) pairs the final response must match (the whole value).
+  std::vector<std::pair<std::string, std::string>> check_headers;
 };
 
 inline std::string publisher_xml(const PublisherPlan& p) {
@@ -32,6 +36,19 @@ inline std::string publisher_xml(const PublisherPlan& p) {
            " SIP/2.0\nVia: SIP/2.0/[transport] [local_ip]:[local_port];branch=" + branch + "\n" + from + common +
            "CSeq: " + std::to_string(cseq) + " INVITE\nContact: <sip:+15551230000@[local_ip]:[local_port];transport=[transport]>\n" + sub + extra +
            sdp + "]]></send>\n";
+  };
+  std::string checks, check_vars;
+  for (std::size_t i = 0; i < p.check_headers.size(); ++i) {
+    const auto& [header, regexp] = p.check_headers[i];
+    const std::string var = "checked" + std::to_string(i);
+    checks += "<ereg regexp=\"^ *" + regexp + "$\" search_in=\"hdr\" header=\"" + header + ":\" check_it=\"true\" assign_to=\"" +
+              var + "\"/>";
+    check_vars += (check_vars.empty() ? "" : ",") + var;
+  }
+  auto final_response = [&](int status, const std::string& attributes, std::string actions) {
+    actions += checks;
+    return "<recv response=\"" + std::to_string(status) + "\"" + attributes + ">" +
+           (actions.empty() ? "" : "<action>" + actions + "</action>") + "</recv>\n";
   };
   auto ack_non2xx = [&](int cseq, const std::string& branch) {
     return "<send><![CDATA[\nACK sip:" + p.number + "@" + p.domain + " SIP/2.0\nVia: SIP/2.0/[transport] [local_ip]:[local_port];branch=" +
@@ -57,17 +74,19 @@ inline std::string publisher_xml(const PublisherPlan& p) {
     x += "<recv response=\"200\"/>\n<recv response=\"487\"/>\n" + ack_non2xx(cseq, branch);
   } else if (p.expect != 200) {
     x += "<recv response=\"180\" optional=\"true\"/>\n<recv response=\"183\" optional=\"true\"/>\n";
-    x += "<recv response=\"" + std::to_string(p.expect) + "\">";
-    if (p.expect_retry_after) {
-      x += "<action><ereg regexp=\"[0-9]+\" search_in=\"hdr\" header=\"Retry-After:\" check_it=\"true\" assign_to=\"ra\"/></action>";
-    }
-    x += "</recv>\n" + ack_non2xx(cseq, branch);
+    x += final_response(p.expect, "",
+                        p.expect_retry_after ? "<ereg regexp=\"[0-9]+\" search_in=\"hdr\" header=\"Retry-After:\" "
+                                               "check_it=\"true\" assign_to=\"ra\"/>"
+                                             : "");
+    x += ack_non2xx(cseq, branch);
     if (p.expect_retry_after) x += "<Reference variables=\"ra\"/>\n";
+    if (!check_vars.empty()) x += "<Reference variables=\"" + check_vars + "\"/>\n";
   } else {
     x += "<recv response=\"180\" optional=\"true\"/>\n<recv response=\"183\" optional=\"true\"/>\n";
-    x += "<recv response=\"200\" rrs=\"true\"/>\n";
+    x += final_response(200, " rrs=\"true\"", "");
     x += "<send><![CDATA[\nACK [next_url] SIP/2.0\nVia: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n" + from +
          "[last_To:]\nCall-ID: [call_id]\nCSeq: " + std::to_string(cseq) + " ACK\n[routes]\nMax-Forwards: 70\nContent-Length: 0\n]]></send>\n";
+    if (!check_vars.empty()) x += "<Reference variables=\"" + check_vars + "\"/>\n";
     if (p.buyer_hangs_up) {
       x += "<recv request=\"BYE\"/>\n<send><![CDATA[\nSIP/2.0 200 OK\n[last_Via:]\n[last_From:]\n[last_To:]\n[last_Call-ID:]\n"
            "[last_CSeq:]\nContent-Length: 0\n]]></send>\n";
