@@ -336,6 +336,7 @@ void SofiaLeg::on_invite_response(int status, char const* phrase, sip_t const* s
   }
   // The answer to a re-INVITE we relayed on this leg.
   reinvite_sent_ = false;
+  if (status == 408 || status == 481) relay_lost_dialog_ = true;  // nua ends the dialog: not a session expiry
   if (status < 300) nua_ack(nh_, TAG_END());
   const Body answer = body_of(sip, "application/sdp");
   if (status < 300) {
@@ -381,6 +382,7 @@ void SofiaLeg::on_update_response(int status, sip_t const* sip) {
     return;
   }
   --updates_sent_;
+  if (status == 408 || status == 481) relay_lost_dialog_ = true;
   const Body answer = body_of(sip, "");
   if (status < 300) {
     remember_remote(answer);
@@ -398,7 +400,8 @@ void SofiaLeg::on_state(int callstate) {
   // timer ran out (nua's BYE as non-refresher) or a refresh failed with
   // 408/481. A relayed request's failure is the other leg's business.
   const bool ending = callstate == nua_callstate_terminating || callstate == nua_callstate_terminated;
-  if (ending && confirmed_ && !bye_sent_ && !bye_received_ && !reinvite_sent_ && updates_sent_ == 0) {
+  if (ending && confirmed_ && !bye_sent_ && !bye_received_ && !relay_lost_dialog_ && !reinvite_sent_ &&
+      updates_sent_ == 0) {
     session_expired();
     if (listener_ == nullptr) return;  // released by the listener
   }

@@ -129,6 +129,7 @@ class SofiaLeg final : public Leg {
   // other answer on the handle is to a refresh nua sent itself.
   bool reinvite_sent_ = false;
   int updates_sent_ = 0;
+  bool relay_lost_dialog_ = false;  // a relayed request got 408/481: the dialog ends, as "terminated"
   // Whether the last INVITE sent on this handle carried SDP: nua's refresh
   // re-sends it, so its 2xx then holds an answer, not an offer.
   bool last_invite_offered_ = false;

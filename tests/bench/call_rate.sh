@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Call-rate benchmark: sipgw between a SIPp publisher and a SIPp buyer on
 # loopback (a buyer that answers 200 at once). For IP auth, digest auth and
-# failover on every call (IP auth; the first buyer always answers 486), and
+# failover on every call (IP auth; the first buyer always answers 486),
+# ip-notimers (IP auth with session.expires 0: what RFC 4028 timers cost), and
 # kamailio-ip (Kamailio as a stateful proxy doing the same source-IP check,
 # the peer sipgw races; not run unless named in SIPGW_BENCH_MODES) it
 # steps the call rate up and prints, per step, failed calls, median and p99 INVITE-to-200 time at the
@@ -114,9 +115,12 @@ sleep 0.3
 
 echo "sipgw call-rate benchmark ($(nproc) cores, ${step_seconds}s per step, calls held 1 s, UDP, log level ${SIPGW_BENCH_LOG_LEVEL:-info})"
 for mode in ${SIPGW_BENCH_MODES:-ip digest failover}; do
+  session_expires=1800
+  [ "$mode" = ip-notimers ] && session_expires=0
+  "$ctl" setting set session.expires "$session_expires" >> "$work/provision.log"
   if [ "$mode" = kamailio-ip ]; then start_kamailio; else start_gateway; fi
   best=0
-  printf '\n%-7s %8s %9s %7s %10s %9s %9s %8s\n' mode "rate/s" calls failed "median ms" "p99 ms" "cpu %" "rss MB"
+  printf '\n%-11s %8s %9s %7s %10s %9s %9s %8s\n' mode "rate/s" calls failed "median ms" "p99 ms" "cpu %" "rss MB"
   for rate in "${rates[@]}"; do
     calls=$((rate * step_seconds))
     number=+18882223333
@@ -137,7 +141,7 @@ for mode in ${SIPGW_BENCH_MODES:-ip digest failover}; do
       sort -g | awk '{a[NR]=$1} END{if(NR==0){print "- -"; exit} m=a[int((NR+1)/2)]; p=a[int(NR*0.99)>0?int(NR*0.99):1]; printf "%.2f %.2f\n", m, p}')
     cpu=$(awk -v a="$t0" -v b="$t1" -v s="$s0" -v e="$s1" -v hz="$hz" 'BEGIN{printf "%.0f", 100*(b-a)/hz/(e-s)}')
     rss=$(awk -v k="$(rss_kb "$gw_pid" VmHWM)" 'BEGIN{printf "%.1f", k/1024}')
-    printf '%-7s %8s %9s %7s %10s %9s %9s %8s\n' "$mode" "$rate" "$calls" "$failed" "$median" "$p99" "$cpu" "$rss"
+    printf '%-11s %8s %9s %7s %10s %9s %9s %8s\n' "$mode" "$rate" "$calls" "$failed" "$median" "$p99" "$cpu" "$rss"
     if [ "$failed" -eq 0 ]; then best=$rate; else
       echo "  first errors at $rate/s:"; grep -v '^\s*$' "$work/errors.log" 2>/dev/null | head -3 | cut -c1-160 | sed 's/^/    /'
       break
