@@ -102,6 +102,17 @@ std::string_view to_string(SessionRefresh refresh) {
   return "?";
 }
 
+std::string_view to_string(DialogState state) {
+  switch (state) {
+    case DialogState::early: return "early";
+    case DialogState::answered: return "answered";
+    case DialogState::confirmed: return "confirmed";
+    case DialogState::ending: return "ending";
+    case DialogState::terminated: return "terminated";
+  }
+  return "?";
+}
+
 std::string_view to_string(InDialogMethod method) {
   switch (method) {
     case InDialogMethod::reinvite: return "re-INVITE";
@@ -123,9 +134,15 @@ SofiaLeg::SofiaLeg(nua_t* nua, nua_handle_t* nh, sip_t const* invite, FinishingH
 SofiaLeg::SofiaLeg(nua_t* nua, Clock& clock, SessionTimers timers, SessionRefreshObserver& refreshes)
     : nua_(nua), refreshes_(&refreshes), timers_(timers), expiry_timer_(clock), outgoing_(true) {}
 
+void SofiaLeg::transition(DialogState to, std::string_view cause) {
+  spdlog::debug("leg {}: {} -> {} ({})", static_cast<const void*>(this), to_string(state_), to_string(to), cause);
+  state_ = to;
+  if (to == DialogState::ending || to == DialogState::terminated) expiry_timer_.cancel();
+}
+
 void SofiaLeg::refreshed(SessionAgreement agreement) {
   session_ = agreement;
-  if (!confirmed_ || bye_sent_ || bye_received_ || expired_ || !session_.active()) {
+  if (state_ != DialogState::confirmed || !session_.active()) {
     expiry_timer_.cancel();
     return;
   }
@@ -133,9 +150,8 @@ void SofiaLeg::refreshed(SessionAgreement agreement) {
 }
 
 void SofiaLeg::session_expired() {
-  if (expired_ || listener_ == nullptr) return;
-  expired_ = true;
-  expiry_timer_.cancel();
+  if (state_ != DialogState::confirmed || listener_ == nullptr) return;
+  transition(DialogState::ending, "session expired");
   listener_->on_session_expired();
 }
 
@@ -171,7 +187,7 @@ void SofiaLeg::release() {
   }
   pending_.clear();
   expiry_timer_.cancel();
-  if (finishing_ && !terminated_ && nh_ != nullptr) {
+  if (finishing_ && state_ != DialogState::terminated && nh_ != nullptr) {
     // A publisher leg sipgw is done with while its last transaction still
     // runs (a BYE to a peer that may have vanished, a final response
     // awaiting its ACK): nua finishes it, retransmissions included, and the
@@ -218,7 +234,6 @@ bool SofiaLeg::send_invite(const Authorization* authorization) {
   drop_handle();
   nh_ = nua_handle(nua_, this, SIPTAG_TO_STR(request_.to.c_str()), SIPTAG_FROM_STR(from.c_str()), TAG_END());
   if (nh_ == nullptr) return false;
-  established_ = false;
   update_refresh_ = false;
   last_invite_offered_ = offer_.present();
   const bool www = authorization && !authorization->proxy;
@@ -271,8 +286,7 @@ void SofiaLeg::ack() {
   if (nh_) nua_ack(nh_, TAG_END());
 }
 void SofiaLeg::bye() {
-  bye_sent_ = true;
-  expiry_timer_.cancel();
+  if (state_ < DialogState::ending) transition(DialogState::ending, "BYE sent");
   if (nh_) nua_bye(nh_, TAG_END());
 }
 void SofiaLeg::cancel() {
@@ -311,13 +325,13 @@ void SofiaLeg::answer_request(InDialogMethod method, int status, const Body& bod
 }
 
 void SofiaLeg::on_invite_response(int status, char const* phrase, sip_t const* sip) {
-  if (outgoing_ && !established_) {
+  if (outgoing_ && state_ == DialogState::early) {
     const Body body = body_of(sip, "application/sdp");
     if (status > 100 && status < 300) remember_remote(body);
     if (status < 200) {
       if (status > 100) listener_->on_provisional(status, body);
     } else if (status < 300) {
-      established_ = true;
+      transition(DialogState::answered, std::to_string(status));
       session_ = agree_as_uac(timer_headers(sip), timers_);
       learn_peer_methods(sip);
       listener_->on_answered(status, str(phrase), body);
@@ -336,7 +350,9 @@ void SofiaLeg::on_invite_response(int status, char const* phrase, sip_t const* s
   }
   // The answer to a re-INVITE we relayed on this leg.
   reinvite_sent_ = false;
-  if (status == 408 || status == 481) relay_lost_dialog_ = true;  // nua ends the dialog: not a session expiry
+  if ((status == 408 || status == 481) && state_ < DialogState::ending) {  // nua ends the dialog: not a session expiry
+    transition(DialogState::ending, "relayed re-INVITE got " + std::to_string(status));
+  }
   if (status < 300) nua_ack(nh_, TAG_END());
   const Body answer = body_of(sip, "application/sdp");
   if (status < 300) {
@@ -382,7 +398,9 @@ void SofiaLeg::on_update_response(int status, sip_t const* sip) {
     return;
   }
   --updates_sent_;
-  if (status == 408 || status == 481) relay_lost_dialog_ = true;
+  if ((status == 408 || status == 481) && state_ < DialogState::ending) {
+    transition(DialogState::ending, "relayed UPDATE got " + std::to_string(status));
+  }
   const Body answer = body_of(sip, "");
   if (status < 300) {
     remember_remote(answer);
@@ -392,22 +410,20 @@ void SofiaLeg::on_update_response(int status, sip_t const* sip) {
 }
 
 void SofiaLeg::on_state(int callstate) {
-  if (callstate == nua_callstate_ready && !confirmed_) {
-    confirmed_ = true;
+  if (callstate == nua_callstate_ready && state_ < DialogState::confirmed) {
+    transition(DialogState::confirmed, "ready");
     refreshed(session_);  // the session starts
   }
   // A connected dialog nobody said BYE on, ended by the stack: its session
   // timer ran out (nua's BYE as non-refresher) or a refresh failed with
   // 408/481. A relayed request's failure is the other leg's business.
   const bool ending = callstate == nua_callstate_terminating || callstate == nua_callstate_terminated;
-  if (ending && confirmed_ && !bye_sent_ && !bye_received_ && !relay_lost_dialog_ && !reinvite_sent_ &&
-      updates_sent_ == 0) {
+  if (ending && state_ == DialogState::confirmed && !reinvite_sent_ && updates_sent_ == 0) {
     session_expired();
     if (listener_ == nullptr) return;  // released by the listener
   }
   if (callstate == nua_callstate_terminated) {
-    expiry_timer_.cancel();
-    terminated_ = true;
+    transition(DialogState::terminated, "nua");
     listener_->on_terminated();
   }
 }
@@ -430,8 +446,7 @@ void SofiaLeg::handle(nua_event_t event, int status, char const* phrase, nua_t* 
     }
     case nua_i_cancel: listener_->on_cancelled(); return;
     case nua_i_bye:
-      bye_received_ = true;
-      expiry_timer_.cancel();
+      if (state_ < DialogState::ending) transition(DialogState::ending, "BYE received");
       listener_->on_bye();
       return;
     case nua_i_update:

@@ -51,6 +51,16 @@ class FinishingHandles {
   std::unordered_set<nua_handle_t*> handles_;
 };
 
+// The dialog as this leg knows it; SofiaLeg::transition logs every change:
+//   early       the INVITE is out (buyer) or in (publisher), no 2xx yet on our side
+//   answered    a buyer's 2xx came (ACKed; nua reports "ready" next)
+//   confirmed   nua reported "ready": 2xx and ACK done; the session timer runs
+//   ending      a BYE went or came, the session expired, or a relayed request
+//               lost the dialog (408/481); no session timer any more
+//   terminated  nua reported the dialog gone
+enum class DialogState { early, answered, confirmed, ending, terminated };
+std::string_view to_string(DialogState state);
+
 class SofiaLeg final : public Leg {
  public:
   // A publisher leg over the handle nua made for `invite`; finishing takes
@@ -97,6 +107,7 @@ class SofiaLeg final : public Leg {
   void on_refresh_response(int status, sip_t const* sip);
   void on_update_response(int status, sip_t const* sip);
   void on_state(int callstate);
+  void transition(DialogState to, std::string_view cause);
   void save_challenge(int status, sip_t const* sip);
   // The peer's Allow lists UPDATE: nua refreshes this leg with UPDATE.
   void learn_peer_methods(sip_t const* sip);
@@ -118,18 +129,12 @@ class SofiaLeg final : public Leg {
   SessionAgreement session_;     // as nua negotiated it, from the headers seen
   Timer expiry_timer_;
   const bool outgoing_;    // a buyer leg: we sent the INVITE
-  bool established_ = false;  // our INVITE was answered 2xx
-  bool terminated_ = false;   // nua reported the dialog terminated
-  bool confirmed_ = false;    // the dialog reached "ready" (2xx and ACK)
-  bool bye_sent_ = false;     // bye() was called
-  bool bye_received_ = false;
-  bool expired_ = false;      // on_session_expired() was reported
-  bool update_refresh_ = false;
+  DialogState state_ = DialogState::early;
+  bool update_refresh_ = false;  // nua refreshes this leg with UPDATE
   // Requests relayed on this leg still waiting for their final answer; any
   // other answer on the handle is to a refresh nua sent itself.
   bool reinvite_sent_ = false;
   int updates_sent_ = 0;
-  bool relay_lost_dialog_ = false;  // a relayed request got 408/481: the dialog ends, as "terminated"
   // Whether the last INVITE sent on this handle carried SDP: nua's refresh
   // re-sends it, so its 2xx then holds an answer, not an offer.
   bool last_invite_offered_ = false;
