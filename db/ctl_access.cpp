@@ -153,7 +153,7 @@ void setup_allowlist(CLI::App& app, Ctl& ctl) {
       auto r = a.check_allowlist(o->cidr);
       if (!r) return fail(r.error());
       if (ctl.json) {
-        std::cout << as_json(*r).dump(2) << "\n";
+        std::cout << json_text(as_json(*r)) << "\n";
       } else if (std::holds_alternative<std::string>(r->back().second)) {
         std::cout << std::get<std::string>(r->back().second) << " (" << std::get<std::string>((*r)[1].second) << ")\n";
       }

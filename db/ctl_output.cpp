@@ -1,6 +1,7 @@
 #include "db/ctl_output.h"
 
 #include "db/ctl_values.h"
+#include "routing/tokens.h"
 
 #include <iostream>
 
@@ -22,7 +23,11 @@ std::string as_text(const std::string& column, const FieldValue& v) {
   if (auto* b = std::get_if<bool>(&v)) return *b ? "yes" : "no";
   if (auto* i = std::get_if<std::int64_t>(&v)) return is_time_column(column) ? format_time(*i) : std::to_string(*i);
   auto& s = std::get<std::string>(v);
-  return s.empty() ? "\"\"" : s;
+  return s.empty() ? "\"\"" : routing::text_from_wire(s, s.size());
+}
+
+std::string json_text(const nlohmann::ordered_json& value) {
+  return value.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 nlohmann::ordered_json as_json(const FieldValue& v) {
@@ -79,7 +84,7 @@ void print_record(std::ostream& out, const Record& r) {
 int output(bool json, const AdminResult<Records>& rows) {
   if (!rows) return fail(rows.error());
   if (json) {
-    std::cout << as_json(*rows).dump(2) << "\n";
+    std::cout << json_text(as_json(*rows)) << "\n";
   } else {
     print_table(std::cout, *rows);
   }
@@ -89,7 +94,7 @@ int output(bool json, const AdminResult<Records>& rows) {
 int output(bool json, const AdminResult<Record>& row) {
   if (!row) return fail(row.error());
   if (json) {
-    std::cout << as_json(*row).dump(2) << "\n";
+    std::cout << json_text(as_json(*row)) << "\n";
   } else {
     print_record(std::cout, *row);
   }

@@ -21,7 +21,12 @@ int fail(int code, const std::string& message);
 int fail(const AdminError& error);
 
 // A field as a person reads it: "-" for none, yes/no, *_at columns as UTC.
+// Text is shown as routing::text_from_wire would have stored it, so a row
+// written before that rule (or by hand) cannot garble a terminal.
 std::string as_text(const std::string& column, const FieldValue& value);
+// JSON text of a value: bytes that are not UTF-8 become U+FFFD instead of
+// aborting sipgwctl (nlohmann's default throws).
+std::string json_text(const nlohmann::ordered_json& value);
 nlohmann::ordered_json as_json(const FieldValue& value);
 nlohmann::ordered_json as_json(const Record& record);
 nlohmann::ordered_json as_json(const Records& records);

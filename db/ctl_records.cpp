@@ -109,7 +109,7 @@ void setup_calls(CLI::App& app, Ctl& ctl) {
       if (ctl.json) {
         auto j = as_json(r->first);
         j["attempts"] = as_json(r->second);
-        std::cout << j.dump(2) << "\n";
+        std::cout << json_text(j) << "\n";
       } else {
         print_record(std::cout, r->first);
         std::cout << "\n";

@@ -14,6 +14,8 @@ namespace sipgw::gateway {
 
 namespace {
 
+constexpr std::size_t kMaxWireText = 128;  // bytes of a caller or sub id kept from the INVITE
+
 SessionTimers session_timers(const routing::Settings& settings) {
   return {static_cast<unsigned>(settings.session_expires_seconds), static_cast<unsigned>(settings.session_min_se_seconds)};
 }
@@ -132,8 +134,9 @@ std::optional<Refusal> SipServer::Impl::on_invite(IncomingInvite& invite,
   f.publisher_id = admitted.publisher_id;
   f.campaign_id = admitted.campaign->id;
   f.number = admitted.number->e164;
-  f.caller_number = routing::sanitize_header_value(invite.caller_user);
-  f.sub_id = routing::sanitize_header_value(invite.header(snap->settings.inbound_sub_id_header));
+  // Into the CDR, the log and buyers' headers: valid, printable, bounded.
+  f.caller_number = routing::text_from_wire(invite.caller_user, kMaxWireText);
+  f.sub_id = routing::text_from_wire(invite.header(snap->settings.inbound_sub_id_header), kMaxWireText);
   spdlog::info("call {} INVITE {} from publisher {} ({}) campaign {}", f.call_uuid, f.number, f.publisher_id,
                auth::to_string(publisher_address(*snap, admission)), f.campaign_id);
   metrics.invite(domain_label, "admitted");

@@ -2,6 +2,7 @@
 
 #include "auth/digest_client.h"
 #include "auth/text.h"
+#include "routing/tokens.h"
 
 #include <spdlog/spdlog.h>
 
@@ -327,6 +328,8 @@ void SofiaLeg::answer_request(InDialogMethod method, int status, const Body& bod
 void SofiaLeg::on_invite_response(int status, char const* phrase, sip_t const* sip) {
   if (outgoing_ && state_ == DialogState::early) {
     const Body body = body_of(sip, "application/sdp");
+    // The buyer's reason phrase goes into the CDR and the log.
+    const std::string reason = routing::text_from_wire(str(phrase), 128);
     if (status > 100 && status < 300) remember_remote(body);
     if (status < 200) {
       if (status > 100) listener_->on_provisional(status, body);
@@ -334,12 +337,12 @@ void SofiaLeg::on_invite_response(int status, char const* phrase, sip_t const* s
       transition(DialogState::answered, std::to_string(status));
       session_ = agree_as_uac(timer_headers(sip), timers_);
       learn_peer_methods(sip);
-      listener_->on_answered(status, str(phrase), body);
+      listener_->on_answered(status, reason, body);
     } else if ((status == 401 || status == 407) && sip) {
       save_challenge(status, sip);
       listener_->on_challenged(status);
     } else {
-      listener_->on_failed(status, str(phrase));
+      listener_->on_failed(status, reason);
     }
     return;
   }

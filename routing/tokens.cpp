@@ -1,5 +1,6 @@
 #include "routing/tokens.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 
@@ -28,6 +29,53 @@ std::string sanitize_header_value(std::string_view value) {
     auto u = static_cast<unsigned char>(c);
     if ((u < 0x20 && u != '\t') || u == 0x7f) continue;
     out += c;
+  }
+  return out;
+}
+
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlongs, no
+// surrogates, nothing above U+10FFFF), 0 if there is none; its code point in cp.
+std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char b0 = byte(i);
+  std::size_t n;
+  char32_t min;
+  if (b0 < 0x80) {
+    cp = b0;
+    return 1;
+  } else if ((b0 & 0xe0) == 0xc0) {
+    n = 2, cp = b0 & 0x1f, min = 0x80;
+  } else if ((b0 & 0xf0) == 0xe0) {
+    n = 3, cp = b0 & 0x0f, min = 0x800;
+  } else if ((b0 & 0xf8) == 0xf0) {
+    n = 4, cp = b0 & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (byte(i + k) & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return n;
+}
+
+}  // namespace
+
+std::string text_from_wire(std::string_view raw, std::size_t max_bytes) {
+  std::string out;
+  out.reserve(std::min(raw.size(), max_bytes));
+  for (std::size_t i = 0; i < raw.size();) {
+    char32_t cp = 0;
+    std::size_t n = utf8_sequence(raw, i, cp);
+    std::string_view piece = n ? raw.substr(i, n) : std::string_view("?");
+    i += n ? n : 1;
+    if (n && (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))) continue;
+    if (out.size() + piece.size() > max_bytes) break;
+    out += piece;
   }
   return out;
 }

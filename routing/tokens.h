@@ -29,6 +29,12 @@ std::string expand_tokens(std::string_view text, const CallFacts& facts, TokenCo
 
 // Drops control characters (keeps tab): what header_value expansion applies.
 std::string sanitize_header_value(std::string_view value);
+// Text taken from a SIP message for a record, a log or a token (the caller,
+// the sub id, a buyer's reason phrase): valid UTF-8 only (each byte of a
+// broken sequence becomes '?'), no control characters (C0, DEL, C1), at most
+// max_bytes, cut on a character boundary. Whatever reads the CDRs (JSON
+// included) can then never choke on it.
+std::string text_from_wire(std::string_view raw, std::size_t max_bytes);
 // Percent-escapes everything but alphanumerics and -_.!~*()+' so a value
 // can never end the user part or add parameters (no @ : ; ? > or space).
 std::string escape_uri_user(std::string_view value);

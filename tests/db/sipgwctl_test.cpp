@@ -271,6 +271,31 @@ TEST_F(Ctl, SettingsListAndSet) {
   EXPECT_EQ(values["front_end.source_header"], "X-Sipgw-Source-IP");
 }
 
+// A row with bytes that are not UTF-8 (written before sipgw cleaned text at
+// the edge, or by hand) must not abort sipgwctl: JSON gets U+FFFD, tables '?'.
+TEST_F(Ctl, APoisonedCallRecordIsListedNotFatal) {
+  {
+    auto c = db::Connection::open(db_, db::Connection::Mode::read_write);
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(c->execute_script(
+        "INSERT INTO calls (uuid, postback_key, caller, number, invite_at, final_status) VALUES "
+        "('bad', 'k', CAST(X'2B3135FF1B5B326A0A' AS TEXT), '+18882223333', 1700000000000, 480);"
+        "INSERT INTO call_attempts VALUES ('bad', 1, 'b1', 'sip:b1@h', 480, CAST(X'4E6FC328' AS TEXT), 1700000000000, "
+        "NULL, 1700000000500);"));
+  }
+  for (auto args : std::vector<std::vector<std::string>>{{"--json", "calls", "list"}, {"--json", "calls", "show", "bad"}}) {
+    auto r = ctl(args);
+    ASSERT_EQ(r.exit_code, 0) << args[1] << " " << args[2] << ": " << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    const auto& row = j.is_array() ? j[0] : j;
+    EXPECT_EQ(row["caller"], "+15\xef\xbf\xbd\x1b[2j\n");  // 0xFF became U+FFFD; JSON escapes the rest
+  }
+  auto table = ctl({"calls", "show", "bad"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("+15?[2j"), std::string::npos) << table.out;  // no ESC, no newline reaches the terminal
+  EXPECT_NE(table.out.find("No?("), std::string::npos) << table.out;
+}
+
 TEST_F(Ctl, CallsListAndShowReadCdrs) {
   {
     auto c = db::Connection::open(db_, db::Connection::Mode::read_write);

@@ -37,5 +37,22 @@ TEST(Tokens, UriValuesAreEscaped) {
   EXPECT_EQ(expand_tokens("sip:[caller_number]@h", f, TokenContext::uri), "sip:a%40b%3Bc%3Dd%3E@h");
 }
 
+TEST(TextFromWire, KeepsValidUtf8AndReplacesEachBrokenByte) {
+  EXPECT_EQ(text_from_wire("+15551230000", 128), "+15551230000");
+  EXPECT_EQ(text_from_wire("J\xc3\xbcrgen \xe2\x82\xac", 128), "J\xc3\xbcrgen \xe2\x82\xac");  // Jürgen €
+  EXPECT_EQ(text_from_wire("a\xff\xfe" "b", 128), "a??b");
+  EXPECT_EQ(text_from_wire("\xc3", 128), "?");                 // truncated sequence
+  EXPECT_EQ(text_from_wire("\xc0\xaf", 128), "??");           // overlong '/'
+  EXPECT_EQ(text_from_wire("\xed\xa0\x80", 128), "???");     // a UTF-16 surrogate
+  EXPECT_EQ(text_from_wire("\xf4\x90\x80\x80", 128), "????");  // above U+10FFFF
+}
+
+TEST(TextFromWire, DropsControlCharactersAndCutsOnACharacterBoundary) {
+  EXPECT_EQ(text_from_wire(std::string("a\r\nX-Evil: 1\0\x7f\tb", 16), 128), "aX-Evil: 1b");
+  EXPECT_EQ(text_from_wire("x\xc2\x85y", 128), "xy");  // C1 NEL
+  EXPECT_EQ(text_from_wire("ab\xe2\x82\xac", 4), "ab");   // the euro sign would not fit whole
+  EXPECT_EQ(text_from_wire(std::string(1000, 'x'), 128).size(), 128u);
+}
+
 }  // namespace
 }  // namespace sipgw::routing
