@@ -71,6 +71,17 @@ bool NonceCountTracker::accept(std::string_view nonce, std::uint32_t nc, std::in
   return true;
 }
 
+void NonceCountTracker::spend(std::string_view nonce, std::int64_t now_seconds, std::int64_t lifetime_seconds) {
+  prune(now_seconds);
+  auto [it, inserted] = seen_.try_emplace(std::string(nonce), Seen{0, now_seconds + lifetime_seconds});
+  it->second.spent = true;
+}
+
+bool NonceCountTracker::spent(std::string_view nonce) const {
+  auto it = seen_.find(std::string(nonce));
+  return it != seen_.end() && it->second.spent;
+}
+
 void NonceCountTracker::prune(std::int64_t now_seconds) {
   if (now_seconds < next_prune_) return;
   next_prune_ = now_seconds + 10;

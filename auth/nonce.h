@@ -42,12 +42,16 @@ class NonceCountTracker {
  public:
   // True when nc is higher than every count seen before for this nonce.
   bool accept(std::string_view nonce, std::uint32_t nc, std::int64_t now_seconds, std::int64_t lifetime_seconds);
+  // A wrong answer was given with this nonce: it buys no second guess.
+  void spend(std::string_view nonce, std::int64_t now_seconds, std::int64_t lifetime_seconds);
+  bool spent(std::string_view nonce) const;
   std::size_t size() const { return seen_.size(); }
 
  private:
   struct Seen {
     std::uint32_t highest_nc;
     std::int64_t expires;
+    bool spent = false;
   };
   void prune(std::int64_t now_seconds);
   std::unordered_map<std::string, Seen> seen_;

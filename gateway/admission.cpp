@@ -20,6 +20,34 @@ struct DigestResult {
   std::string detail{};  // which check refused it, for the log (never a secret)
 };
 
+// The answer to a nonce of ours that is fresh and unspent.
+DigestResult judge_answer(const routing::Snapshot& s, const InboundInvite& invite, const DigestCredentials& c,
+                          auth::DigestAlgorithm algorithm, DigestState& digest, std::int64_t now) {
+  const auto lifetime = s.settings.nonce_lifetime_seconds;
+  // We challenge with qop="auth"; answers without it are weaker (no nc, so
+  // no replay check) and are refused.
+  if (c.qop != "auth" || c.nc.size() != 8 || c.cnonce.empty()) {
+    return {DigestOutcome::rejected_credentials, {}, "answer without qop=auth, nc or cnonce"};
+  }
+  // The digest must cover the Request-URI actually sent, or a captured
+  // answer could be replayed toward another number.
+  if (c.uri != invite.request_uri) {
+    return {DigestOutcome::rejected_credentials, {}, "digest uri " + c.uri + " is not the Request-URI " + invite.request_uri};
+  }
+  const routing::Credential* credential = s.find_credential(c.username, c.realm);
+  if (credential == nullptr) return {DigestOutcome::rejected_credentials, {}, "unknown username " + c.username};
+  auto expected = auth::digest_response(algorithm, credential->ha1(algorithm),
+                                        {invite.method, c.uri, c.nonce, c.nc, c.cnonce, c.qop});
+  if (!auth::constant_time_equal(expected, c.response)) {
+    return {DigestOutcome::rejected_credentials, {}, "wrong response for username " + c.username};
+  }
+  std::uint32_t nc = 0;
+  auto [end, ec] = std::from_chars(c.nc.data(), c.nc.data() + c.nc.size(), nc, 16);
+  if (ec != std::errc{} || end != c.nc.data() + c.nc.size()) return {DigestOutcome::rejected_credentials, {}, "bad nc"};
+  if (!digest.counts.accept(c.nonce, nc, now, lifetime)) return {DigestOutcome::rejected_replay, {}};
+  return {DigestOutcome::accepted, credential->publisher_id};
+}
+
 DigestResult check_digest(const routing::Snapshot& s, const routing::Domain& domain, const InboundInvite& invite,
                           DigestState& digest, std::int64_t now) {
   const auto lifetime = s.settings.nonce_lifetime_seconds;
@@ -38,28 +66,13 @@ DigestResult check_digest(const routing::Snapshot& s, const routing::Domain& dom
     case auth::NonceVerdict::stale: return {DigestOutcome::stale, {}};
     case auth::NonceVerdict::valid: break;
   }
-  // We challenge with qop="auth"; answers without it are weaker (no nc, so
-  // no replay check) and are refused.
-  if (c.qop != "auth" || c.nc.size() != 8 || c.cnonce.empty()) {
-    return {DigestOutcome::rejected_credentials, {}, "answer without qop=auth, nc or cnonce"};
-  }
-  // The digest must cover the Request-URI actually sent, or a captured
-  // answer could be replayed toward another number.
-  if (c.uri != invite.request_uri) {
-    return {DigestOutcome::rejected_credentials, {}, "digest uri " + c.uri + " is not the Request-URI " + invite.request_uri};
-  }
-  const routing::Credential* credential = s.find_credential(c.username, domain.realm);
-  if (credential == nullptr) return {DigestOutcome::rejected_credentials, {}, "unknown username " + c.username};
-  auto expected = auth::digest_response(*algorithm, credential->ha1(*algorithm),
-                                        {invite.method, c.uri, c.nonce, c.nc, c.cnonce, c.qop});
-  if (!auth::constant_time_equal(expected, c.response)) {
-    return {DigestOutcome::rejected_credentials, {}, "wrong response for username " + c.username};
-  }
-  std::uint32_t nc = 0;
-  auto [end, ec] = std::from_chars(c.nc.data(), c.nc.data() + c.nc.size(), nc, 16);
-  if (ec != std::errc{} || end != c.nc.data() + c.nc.size()) return {DigestOutcome::rejected_credentials, {}, "bad nc"};
-  if (!digest.counts.accept(c.nonce, nc, now, lifetime)) return {DigestOutcome::rejected_replay, {}};
-  return {DigestOutcome::accepted, credential->publisher_id};
+  // One guess per nonce: after a wrong answer the nonce is spent and the
+  // next try is challenged afresh, so a brute force costs a round trip (and
+  // a nonce sipgw issued) per guess instead of one packet.
+  if (digest.counts.spent(c.nonce)) return {DigestOutcome::challenge, {}};
+  auto result = judge_answer(s, invite, c, *algorithm, digest, now);
+  if (result.outcome == DigestOutcome::rejected_credentials) digest.counts.spend(c.nonce, now, lifetime);
+  return result;
 }
 
 }  // namespace
@@ -105,7 +118,9 @@ Decision admit(const routing::Snapshot& s, const InboundInvite& invite, DigestSt
   }
   if (invite.max_forwards.value_or(70) <= 1) return Rejected{483, "Too Many Hops", RejectReason::too_many_hops};
   const routing::Domain* domain = s.find_domain(invite.request_host);
-  if (domain == nullptr) return Rejected{404, "Not Found (Unknown Domain)", RejectReason::unknown_domain};
+  // Refusals before authentication all read "403 Forbidden": which domain,
+  // source or username was wrong goes to the log, never to the caller.
+  if (domain == nullptr) return Rejected{403, "Forbidden", RejectReason::unknown_domain};
 
   std::string publisher_id;
   const std::string* allowed =
@@ -113,15 +128,15 @@ Decision admit(const routing::Snapshot& s, const InboundInvite& invite, DigestSt
   if (allowed != nullptr) {
     publisher_id = *allowed;
   } else if (domain->auth_mode == AuthMode::ip) {
-    return Rejected{403, "Forbidden (Source Address Not Allowed)", RejectReason::ip_not_allowed};
+    return Rejected{403, "Forbidden", RejectReason::ip_not_allowed};
   } else {
     auto result = check_digest(s, *domain, invite, digest, now);
     switch (result.outcome) {
       case DigestOutcome::challenge: return Challenge{domain->realm, domain->algorithms, false};
       case DigestOutcome::stale: return Challenge{domain->realm, domain->algorithms, true};
       case DigestOutcome::rejected_credentials:
-        return Rejected{403, "Forbidden (Bad Credentials)", RejectReason::bad_credentials, result.detail};
-      case DigestOutcome::rejected_replay: return Rejected{403, "Forbidden (Nonce Count Reused)", RejectReason::nonce_replay};
+        return Rejected{403, "Forbidden", RejectReason::bad_credentials, result.detail};
+      case DigestOutcome::rejected_replay: return Rejected{403, "Forbidden", RejectReason::nonce_replay};
       case DigestOutcome::accepted: publisher_id = result.publisher_id; break;
     }
   }

@@ -62,10 +62,14 @@ class Admission : public ::testing::Test {
   DigestState digest{auth::NonceIssuer::with_random_secret(), {}};
 };
 
-TEST_F(Admission, UnknownDomainIs404AndNeverRelayed) {
+TEST_F(Admission, UnknownDomainIsRefusedLikeAnUnknownSourceAndNeverRelayed) {
   auto r = rejected(admit(s, invite("evil.example.com", "192.0.2.1"), digest, kNow));
-  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_STREQ(r.phrase, "Forbidden");  // no hint of which domains exist
   EXPECT_EQ(to_string(r.reason), "unknown_domain");
+  auto ip = rejected(admit(s, invite("ip.test", "203.0.113.99"), digest, kNow));
+  EXPECT_EQ(ip.status, r.status);
+  EXPECT_STREQ(ip.phrase, r.phrase);
 }
 
 TEST_F(Admission, IpDomainUsesTheLongestMatch) {
@@ -129,6 +133,39 @@ TEST_F(Admission, ExpiredNonceIsChallengedAsStale) {
   ASSERT_TRUE(std::holds_alternative<Challenge>(d));
   EXPECT_TRUE(std::get<Challenge>(d).stale);
   EXPECT_NE(challenge_headers(std::get<Challenge>(d), digest, kNow)[0].find("stale=true"), std::string::npos);
+}
+
+TEST_F(Admission, ANonceBuysOneGuess) {
+  auto wrong = invite("digest.test", "203.0.113.1");
+  wrong.credentials.push_back(answer(wrong, "digest.test", auth::DigestAlgorithm::md5, "guess-1"));
+  EXPECT_EQ(to_string(rejected(admit(s, wrong, digest, kNow)).reason), "bad_credentials");
+  // The right password on the same nonce is not even weighed: a new challenge.
+  auto right = invite("digest.test", "203.0.113.1");
+  right.credentials.push_back(answer(right, "digest.test", auth::DigestAlgorithm::md5, "pw", "00000002"));
+  right.credentials[0].nonce = wrong.credentials[0].nonce;
+  right.credentials[0].response =
+      auth::digest_response(auth::DigestAlgorithm::md5, auth::ha1(auth::DigestAlgorithm::md5, "alice", "digest.test", "pw"),
+                            {"INVITE", right.request_uri, right.credentials[0].nonce, "00000002", "cn0nce", "auth"});
+  auto d = admit(s, right, digest, kNow);
+  ASSERT_TRUE(std::holds_alternative<Challenge>(d));
+  EXPECT_FALSE(std::get<Challenge>(d).stale);
+  // A fresh nonce works.
+  auto fresh = invite("digest.test", "203.0.113.1");
+  fresh.credentials.push_back(answer(fresh, "digest.test", auth::DigestAlgorithm::md5));
+  EXPECT_TRUE(std::holds_alternative<Admitted>(admit(s, fresh, digest, kNow)));
+}
+
+TEST_F(Admission, UnknownUserAndWrongPasswordGetTheSameAnswer) {
+  auto wrong = invite("digest.test", "203.0.113.1");
+  wrong.credentials.push_back(answer(wrong, "digest.test", auth::DigestAlgorithm::md5, "nope"));
+  auto unknown = invite("digest.test", "203.0.113.1");
+  unknown.credentials.push_back(answer(unknown, "digest.test", auth::DigestAlgorithm::md5));
+  unknown.credentials[0].username = "mallory";
+  auto a = rejected(admit(s, wrong, digest, kNow));
+  auto b = rejected(admit(s, unknown, digest, kNow));
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_STREQ(a.phrase, b.phrase);
+  EXPECT_STREQ(a.phrase, "Forbidden");
 }
 
 TEST_F(Admission, RepeatedNonceCountIsRefused) {
