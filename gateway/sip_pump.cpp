@@ -71,7 +71,7 @@ struct SofiaStacks {
   std::vector<ListenAddress> listen;
   Inbox& inbox;
   SipPumpHandler& handler;
-  SessionTimers timers;
+  StackSettings settings;
   su_root_t* root = nullptr;
   std::unique_ptr<SofiaClock> clock;
   std::vector<Stack> stacks;
@@ -82,7 +82,7 @@ struct SofiaStacks {
 
   std::expected<void, std::string> open();
   void close();
-  void apply_session_timers(nua_t* nua) const;
+  void apply_settings(nua_t* nua) const;
   const Stack& stack_for(const std::string& request_uri) const;
 
   static int on_inbox(SofiaStacks* self, su_wait_t*, SofiaStacks*) {
@@ -142,8 +142,8 @@ std::expected<void, std::string> SofiaStacks::open() {
     }
     nua_set_params(stack.nua, NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(0),
                    NUTAG_APPL_METHOD("OPTIONS"), NUTAG_APPL_METHOD("INFO"), NUTAG_APPL_METHOD("UPDATE"),
-                   SIPTAG_ALLOW_STR(kAllow), NUTAG_USER_AGENT("sipgw/0.1"), TAG_END());
-    apply_session_timers(stack.nua);
+                   SIPTAG_ALLOW_STR(kAllow), TAG_END());
+    apply_settings(stack.nua);
     stacks.push_back(stack);
   }
   if (stacks.empty()) {
@@ -166,11 +166,18 @@ std::expected<void, std::string> SofiaStacks::open() {
 // not say otherwise, else sipgw) and the leg's timer. NUTAG_SESSION_TIMER
 // caps what a publisher asks for. Without "timer" none of it happens and a
 // request with Require: timer gets 420.
-void SofiaStacks::apply_session_timers(nua_t* nua) const {
+//
+// User-Agent: SIPTAG_USER_AGENT_STR is taken as is (NUTAG_USER_AGENT would
+// append "sofia-sip/1.12.11devel"); SIPTAG_USER_AGENT(SIP_NONE) leaves the
+// header out of requests and responses alike (nta adds no Server header).
+void SofiaStacks::apply_settings(nua_t* nua) const {
+  const SessionTimers& timers = settings.session;
   const bool on = timers.expires > 0;
+  const bool named = !settings.user_agent.empty();
   nua_set_params(nua, SIPTAG_SUPPORTED_STR(on ? "timer" : ""), NUTAG_SESSION_TIMER(timers.expires),
                  NUTAG_MIN_SE(timers.min_se), NUTAG_SESSION_REFRESHER(nua_no_refresher), NUTAG_UPDATE_REFRESH(0),
-                 TAG_END());
+                 TAG_IF(named, SIPTAG_USER_AGENT_STR(settings.user_agent.c_str())),
+                 TAG_IF(!named, SIPTAG_USER_AGENT(reinterpret_cast<sip_user_agent_t const*>(SIP_NONE))), TAG_END());
 }
 
 void SofiaStacks::close() {
@@ -274,7 +281,7 @@ void SofiaStacks::on_new_invite(nua_t* nua, nua_handle_t* nh, sip_t const* sip) 
   auto refusal = handler.on_invite(invite, [&]() -> std::unique_ptr<Leg> {
     if (accepted) return nullptr;
     accepted = true;
-    return std::make_unique<SofiaLeg>(nua, nh, sip, finishing, *clock, timers, handler);
+    return std::make_unique<SofiaLeg>(nua, nh, sip, finishing, *clock, settings.session, handler);
   });
   if (!accepted) {
     const Refusal r = refusal.value_or(Refusal{500, "Server Internal Error"});
@@ -335,15 +342,15 @@ SipPump::~SipPump() {
   if (stacks_->root) stacks_->close();
 }
 
-std::expected<void, std::string> SipPump::open(SessionTimers timers) {
-  stacks_->timers = timers;
+std::expected<void, std::string> SipPump::open(StackSettings settings) {
+  stacks_->settings = std::move(settings);
   return stacks_->open();
 }
 
-void SipPump::set_session_timers(SessionTimers timers) {
-  if (timers == stacks_->timers) return;
-  stacks_->timers = timers;
-  for (auto& stack : stacks_->stacks) stacks_->apply_session_timers(stack.nua);
+void SipPump::apply(StackSettings settings) {
+  if (settings == stacks_->settings) return;
+  stacks_->settings = std::move(settings);
+  for (auto& stack : stacks_->stacks) stacks_->apply_settings(stack.nua);
 }
 
 void SipPump::run() { su_root_run(stacks_->root); }
@@ -360,7 +367,7 @@ void SipPump::shut_down() {
 Clock& SipPump::clock() { return *stacks_->clock; }
 
 std::unique_ptr<Leg> SipPump::make_buyer_leg(const std::string& request_uri) {
-  return std::make_unique<SofiaLeg>(stacks_->stack_for(request_uri).nua, *stacks_->clock, stacks_->timers,
+  return std::make_unique<SofiaLeg>(stacks_->stack_for(request_uri).nua, *stacks_->clock, stacks_->settings.session,
                                     stacks_->handler);
 }
 

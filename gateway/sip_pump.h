@@ -44,6 +44,13 @@ struct Refusal {
   std::string headers{};
 };
 
+// What every stack is told from the settings, at start and on each change.
+struct StackSettings {
+  SessionTimers session;
+  std::string user_agent;  // empty: no User-Agent header at all
+  bool operator==(const StackSettings&) const = default;
+};
+
 class SipPumpHandler : public SessionRefreshObserver {
  public:
   virtual void on_request(std::string_view method) = 0;  // every request received
@@ -64,10 +71,10 @@ class SipPump {
   SipPump& operator=(const SipPump&) = delete;
 
   // On the SIP thread: the root, the clock and one stack per address.
-  std::expected<void, std::string> open(SessionTimers timers);
+  std::expected<void, std::string> open(StackSettings settings);
   // On the SIP thread: every stack uses these from now on (dialogs already
-  // up keep what they negotiated until their next refresh).
-  void set_session_timers(SessionTimers timers);
+  // up keep the session timers they negotiated until their next refresh).
+  void apply(StackSettings settings);
   // Turns until every stack has shut down.
   void run();
   // Asks every stack to shut down (run() then returns).

@@ -16,8 +16,9 @@ namespace {
 
 constexpr std::size_t kMaxWireText = 128;  // bytes of a caller or sub id kept from the INVITE
 
-SessionTimers session_timers(const routing::Settings& settings) {
-  return {static_cast<unsigned>(settings.session_expires_seconds), static_cast<unsigned>(settings.session_min_se_seconds)};
+StackSettings stack_settings(const routing::Settings& settings) {
+  return {{static_cast<unsigned>(settings.session_expires_seconds), static_cast<unsigned>(settings.session_min_se_seconds)},
+          settings.user_agent};
 }
 
 }  // namespace
@@ -63,7 +64,7 @@ struct SipServer::Impl final : SipPumpHandler {
 };
 
 void SipServer::Impl::run(std::promise<std::expected<void, std::string>>& started) {
-  if (auto opened = pump.open(session_timers(snapshot->settings)); !opened) {
+  if (auto opened = pump.open(stack_settings(snapshot->settings)); !opened) {
     started.set_value(std::unexpected(opened.error()));
     return;
   }
@@ -84,7 +85,7 @@ Refusal SipServer::Impl::on_options(const std::string& host) {
   // Probes from publishers name our domain; load balancers probe the box
   // by address.
   const bool ours = snapshot->find_domain(host) != nullptr || auth::parse_ip(host).has_value();
-  if (!ours) return {404, "Not Found (Unknown Domain)"};
+  if (!ours) return {403, "Forbidden"};  // as an INVITE to it: no hint of which domains exist
   if (draining) return {503, "Service Unavailable (Draining)"};
   return {200, "OK"};
 }
@@ -206,7 +207,7 @@ void SipServer::restore_connections(std::vector<std::pair<std::string, std::int6
 void SipServer::update_snapshot(std::shared_ptr<const routing::Snapshot> snapshot) {
   impl_->inbox.post([impl = impl_.get(), snapshot = std::move(snapshot)]() mutable {
     impl->snapshot = std::move(snapshot);
-    impl->pump.set_session_timers(session_timers(impl->snapshot->settings));
+    impl->pump.apply(stack_settings(impl->snapshot->settings));
     impl->publish_buyer_caps();
   });
 }

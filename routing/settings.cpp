@@ -1,6 +1,9 @@
 #include "routing/settings.h"
 
+#include "auth/text.h"
 #include "routing/headers.h"
+
+#include <algorithm>
 
 #include <charconv>
 
@@ -44,6 +47,7 @@ const std::vector<SettingInfo>& known_settings() {
       {"call.max_setup", "seconds a publisher may wait for an answer across all buyers"},
       {"session.expires", "RFC 4028 session interval in seconds asked of buyers, the most a publisher gets (0: no session timers)"},
       {"session.min_se", "shortest session interval in seconds a peer may ask for (shorter: 422; RFC 4028 says at least 90)"},
+      {"sip.user_agent", "User-Agent header on sipgw's SIP messages (empty, the default: none)"},
   };
   return kKnown;
 }
@@ -82,6 +86,14 @@ std::expected<void, std::string> apply_setting(Settings& s, std::string_view key
   if (key == "call.max_setup") return set_seconds(s.max_setup_seconds, key, value, 1, 3600);
   if (key == "session.expires") return set_seconds(s.session_expires_seconds, key, value, 0, 86400);
   if (key == "session.min_se") return set_seconds(s.session_min_se_seconds, key, value, 1, 86400);
+  if (key == "sip.user_agent") {
+    const bool printable = std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+    if (value.size() > 64 || !printable) {
+      return std::unexpected("setting sip.user_agent: at most 64 printable ASCII characters");
+    }
+    s.user_agent = auth::trim(value);
+    return {};
+  }
   return std::unexpected("unknown setting '" + std::string(key) + "' (see sipgwctl setting list)");
 }
 
@@ -99,6 +111,7 @@ std::string setting_value(const Settings& s, std::string_view key) {
   if (key == "call.max_setup") return std::to_string(s.max_setup_seconds);
   if (key == "session.expires") return std::to_string(s.session_expires_seconds);
   if (key == "session.min_se") return std::to_string(s.session_min_se_seconds);
+  if (key == "sip.user_agent") return s.user_agent;
   return {};
 }
 

@@ -42,6 +42,9 @@ struct Settings {
   // floor at 90 s; shorter values are for tests.
   std::int64_t session_expires_seconds = 1800;
   std::int64_t session_min_se_seconds = 90;
+  // The User-Agent (requests) and the same header on responses; empty: none,
+  // so a scanner learns no product or version.
+  std::string user_agent;
 };
 
 struct SettingInfo {

@@ -89,7 +89,7 @@ TEST_F(CallPath, RejectionsCarryTheirStatus) {
   const std::vector<Case> cases = {
       {"403 source not allowlisted", 403, "ip.test", "+18882223333", std::nullopt, "127.0.0.2"},
       {"403 wrong password", 403, "digest.test", "+18882223333", std::string("wrong")},
-      {"404 unknown domain", 404, "elsewhere.example.com"},
+      {"403 unknown domain, like any refusal before authentication", 403, "elsewhere.example.com"},
       {"484 not E.164", 484, "ip.test", "18882223333"},
       {"404 unknown number", 404, "ip.test", "+18880000000"},
       {"404 disabled number", 404, "ip.test", "+18882229999"},

@@ -98,6 +98,39 @@ TEST_F(Hardening, OnlyTheAllowListIsServedAndNoNotifyEverLeaves) {
   EXPECT_EQ(header_of(*options, "Allow"), kAllow);
 }
 
+// A scanner learns no product or version: no User-Agent or Server header on
+// any answer (a 200, a 405, a refusal) unless sip.user_agent names one, and
+// an unknown domain is refused like an unknown source.
+TEST_F(Hardening, NothingSaysWhatRunsHereOrWhichDomainsExist) {
+  provision_basic();
+  start_with_metrics();
+  SipEndpoint gateway{"127.0.0.1", sip_port_, false};
+  auto ask = [&](const std::string& method, const std::string& domain, const std::string& extra = "") {
+    SipProbe probe(gateway);
+    std::string request = sip_request(method, gateway, probe.local_port(), "", extra);
+    if (domain != "127.0.0.1") {  // name the domain in the Request-URI and To
+      for (std::size_t at; (at = request.find("127.0.0.1:" + std::to_string(sip_port_))) != std::string::npos;) {
+        request.replace(at, 10 + std::to_string(sip_port_).size(), domain);
+      }
+    }
+    auto reply = probe.final_response(request, 3s);
+    EXPECT_TRUE(reply) << method << " " << domain;
+    return reply.value_or("");
+  };
+  for (const auto& reply : {ask("OPTIONS", "127.0.0.1"), ask("MESSAGE", "127.0.0.1"), ask("OPTIONS", "nowhere.test"),
+                            ask("INVITE", "nowhere.test")}) {
+    EXPECT_FALSE(header_of(reply, "User-Agent")) << reply;
+    EXPECT_FALSE(header_of(reply, "Server")) << reply;
+    EXPECT_EQ(reply.find("sofia"), std::string::npos) << reply;
+  }
+  EXPECT_EQ(ask("INVITE", "nowhere.test").substr(0, 22), "SIP/2.0 403 Forbidden\r");
+  EXPECT_EQ(ask("OPTIONS", "nowhere.test").substr(0, 22), "SIP/2.0 403 Forbidden\r");
+
+  ASSERT_EQ(ctl({"setting", "set", "sip.user_agent", "Acme Edge"}), 0);
+  EXPECT_TRUE(eventually([&] { return has_line(scrape(), "sipgw_provisioning_reloads_total 1"); }));
+  EXPECT_EQ(header_of(ask("OPTIONS", "127.0.0.1"), "User-Agent"), "Acme Edge");
+}
+
 long rss_kb(pid_t pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string line;

@@ -25,7 +25,7 @@ TEST_F(Observability, MetricsCountCallsRejectionsAndAttemptsWithBoundedLabels) {
   publisher_port_ = free_port();
   PublisherPlan unknown;
   unknown.domain = "evil.example.com";
-  unknown.expect = 404;
+  unknown.expect = 403;
   auto u = place(unknown);
   EXPECT_EQ(u.wait(), 0);
 
