@@ -94,6 +94,19 @@ class Admin {
   // The entry and publisher a source address maps to (longest match).
   AdminResult<Record> check_allowlist(const std::string& ip);
 
+  // Bans (the daemon refuses every request from a banned source). seconds:
+  // none for a permanent ban. A ban covering an allowlist entry (or inside
+  // one) is refused, naming it, unless override_allowlist: a deliberate
+  // allowlist entry is never shadowed silently. Returns the stored CIDR.
+  AdminResult<std::string> add_ban(const std::string& cidr, std::optional<std::int64_t> seconds, const std::string& note,
+                                   bool override_allowlist, std::int64_t now_ms);
+  // Bans still in force at now_ms, newest first.
+  AdminResult<Records> list_bans(std::int64_t now_ms);
+  AdminResult<void> remove_ban(const std::string& cidr);
+  // The daemon's own ban of one address after repeated authentication
+  // failures (replaces an older automatic ban of it, never a manual one).
+  AdminResult<void> record_auto_ban(const std::string& cidr, std::int64_t now_ms, std::int64_t expires_at_ms);
+
   // max_duration: unset takes the setting call.max_duration; 0 is no limit.
   AdminResult<void> add_campaign(const std::string& id, const std::string& name, std::int64_t ring_timeout,
                                  CapChange max_duration = {});

@@ -224,6 +224,71 @@ AdminResult<void> Admin::remove_allowlist(const std::string& cidr_text) {
   });
 }
 
+// ---- bans ----
+
+namespace {
+
+bool overlaps(const auth::Cidr& a, const auth::Cidr& b) { return contains(a, b.network) || contains(b, a.network); }
+
+}  // namespace
+
+AdminResult<std::string> Admin::add_ban(const std::string& cidr_text, std::optional<std::int64_t> seconds,
+                                        const std::string& note, bool override_allowlist, std::int64_t now_ms) {
+  auto cidr = auth::parse_cidr(cidr_text);
+  if (!cidr) return std::unexpected(invalid(cidr.error()));
+  if (seconds && (*seconds < 1 || *seconds > 10LL * 365 * 86400)) {
+    return std::unexpected(invalid("ban seconds must be 1 to 315360000 (omit --seconds for a permanent ban)"));
+  }
+  if (auto ok = check_text("note", note); !ok) return std::unexpected(ok.error());
+  const std::string normalized = auth::to_string(*cidr);
+  auto ok = in_transaction(db_, [&]() -> AdminResult<void> {
+    if (!override_allowlist) {
+      auto rows = query(db_, "SELECT cidr, publisher_id FROM allowlist ORDER BY cidr");
+      if (!rows) return std::unexpected(rows.error());
+      for (auto& row : *rows) {
+        const auto& entry = std::get<std::string>(row[0].second);
+        auto allowed = auth::parse_cidr(entry);
+        if (allowed && overlaps(*allowed, *cidr)) {
+          return std::unexpected(invalid("ban " + normalized + " would shadow allowlist entry " + entry + " (publisher " +
+                                         std::get<std::string>(row[1].second) + "); add --override-allowlist to ban it anyway"));
+        }
+      }
+    }
+    std::optional<std::int64_t> expires;
+    if (seconds) expires = now_ms + *seconds * 1000;
+    return run(db_, "INSERT OR REPLACE INTO bans (cidr, origin, created_at, expires_at, note) VALUES (?, 'manual', ?, ?, ?)",
+               normalized, now_ms, expires, note);
+  });
+  if (!ok) return std::unexpected(ok.error());
+  return normalized;
+}
+
+AdminResult<Records> Admin::list_bans(std::int64_t now_ms) {
+  return query(db_,
+               "SELECT cidr, origin, created_at, expires_at, note FROM bans WHERE expires_at IS NULL OR expires_at > ? "
+               "ORDER BY created_at DESC, cidr",
+               now_ms);
+}
+
+AdminResult<void> Admin::remove_ban(const std::string& cidr_text) {
+  auto cidr = auth::parse_cidr(cidr_text);
+  if (!cidr) return std::unexpected(invalid(cidr.error()));
+  const std::string normalized = auth::to_string(*cidr);
+  return in_transaction(db_, [&]() -> AdminResult<void> {
+    return run_one(db_, "no ban " + normalized, "DELETE FROM bans WHERE cidr = ?", normalized);
+  });
+}
+
+AdminResult<void> Admin::record_auto_ban(const std::string& cidr, std::int64_t now_ms, std::int64_t expires_at_ms) {
+  return in_transaction(db_, [&]() -> AdminResult<void> {
+    return run(db_,
+               "INSERT INTO bans (cidr, origin, created_at, expires_at, note) VALUES (?, 'auto', ?, ?, "
+               "'authentication failures') ON CONFLICT (cidr) DO UPDATE SET created_at = excluded.created_at, "
+               "expires_at = excluded.expires_at WHERE bans.origin = 'auto'",
+               cidr, now_ms, expires_at_ms);
+  });
+}
+
 AdminResult<Record> Admin::check_allowlist(const std::string& ip_text) {
   auto ip = auth::parse_ip(ip_text);
   if (!ip) return std::unexpected(invalid(ip.error()));

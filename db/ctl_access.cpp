@@ -4,6 +4,7 @@
 #include "db/ctl_values.h"
 #include "db/secret_input.h"
 
+#include <charconv>
 #include <iostream>
 
 namespace sipgw::db {
@@ -24,6 +25,11 @@ struct CredentialOptions {
 
 struct AllowlistOptions {
   std::string cidr, publisher, note;
+};
+
+struct BanOptions {
+  std::string cidr, seconds, note;
+  bool override_allowlist = false;
 };
 
 }  // namespace
@@ -121,6 +127,37 @@ void setup_credential(CLI::App& app, Ctl& ctl) {
                   "changed password of " + o->username);
     };
   });
+}
+
+void setup_ban(CLI::App& app, Ctl& ctl) {
+  auto o = std::make_shared<BanOptions>();
+  auto* ban = app.add_subcommand("ban", "banned sources: every request from them is refused (sipgw bans after failed logins too)");
+  ban->require_subcommand(1, 1);
+  auto* add = ban->add_subcommand("add", "ban a source prefix, for good or for --seconds");
+  add->add_option("CIDR", o->cidr, "e.g. 198.51.100.0/24, 2001:db8::/48, or one address")->required();
+  auto* seconds = add->add_option("--seconds", o->seconds, "lift the ban after this long (default: never)");
+  add->add_option("--note", o->note);
+  add->add_flag("--override-allowlist", o->override_allowlist, "ban even where it covers an allowlist entry");
+  add->callback([&ctl, o, seconds] {
+    ctl.action = [o, seconds](Admin& a) {
+      std::optional<std::int64_t> limit;
+      if (seconds->count() > 0) {
+        std::int64_t n = 0;
+        auto [end, ec] = std::from_chars(o->seconds.data(), o->seconds.data() + o->seconds.size(), n);
+        if (o->seconds.empty() || ec != std::errc{} || end != o->seconds.data() + o->seconds.size()) {
+          return fail(kExitInvalid, "--seconds: '" + o->seconds + "' is not a whole number of seconds");
+        }
+        limit = n;
+      }
+      auto stored = a.add_ban(o->cidr, limit, o->note, o->override_allowlist, now_ms());
+      if (!stored) return fail(stored.error());
+      std::cout << "banned " << *stored << (limit ? " for " + std::to_string(*limit) + " s" : std::string(" until removed"))
+                << "\n";
+      return kExitOk;
+    };
+  });
+  add_list_command(ban, ctl, "list bans in force", [](Admin& a) { return a.list_bans(now_ms()); });
+  add_remove_command(ban, ctl, "lift a ban", "CIDR", [](Admin& a, const std::string& cidr) { return a.remove_ban(cidr); });
 }
 
 void setup_allowlist(CLI::App& app, Ctl& ctl) {

@@ -8,6 +8,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -21,6 +23,12 @@ struct Ctl {
   bool is_init = false;   // init creates and migrates instead of requiring the schema
   std::function<int(Admin&)> action;
 };
+
+// Wall-clock Unix milliseconds (bans expire, caps count by it).
+inline std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
 
 // The value of an option that was given, else nullopt.
 inline std::optional<std::string> given(const CLI::Option* option, const std::string& value) {
@@ -48,6 +56,7 @@ void setup_domain(CLI::App& app, Ctl& ctl);
 void setup_publisher(CLI::App& app, Ctl& ctl);
 void setup_credential(CLI::App& app, Ctl& ctl);
 void setup_allowlist(CLI::App& app, Ctl& ctl);
+void setup_ban(CLI::App& app, Ctl& ctl);
 void setup_campaign(CLI::App& app, Ctl& ctl);
 void setup_number(CLI::App& app, Ctl& ctl);
 void setup_buyer(CLI::App& app, Ctl& ctl);

@@ -11,11 +11,6 @@ namespace sipgw::db {
 
 namespace {
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 struct CampaignOptions {
   std::string id, name, max_duration;
   std::int64_t ring_timeout = 30;

@@ -141,6 +141,17 @@ CREATE TABLE call_attempts (
       R"sql(
 ALTER TABLE campaigns ADD COLUMN max_duration INTEGER CHECK (max_duration IS NULL OR max_duration >= 0);
 )sql",
+      // 3: banned sources: by sipgw after repeated authentication failures
+      // ('auto') or by an admin ('manual'); expires_at NULL: until removed.
+      R"sql(
+CREATE TABLE bans (
+  cidr        TEXT PRIMARY KEY,
+  origin      TEXT NOT NULL CHECK (origin IN ('auto', 'manual')),
+  created_at  INTEGER NOT NULL,   -- Unix milliseconds
+  expires_at  INTEGER,            -- Unix milliseconds; NULL: permanent
+  note        TEXT NOT NULL DEFAULT ''
+);
+)sql",
   };
   return kMigrations;
 }

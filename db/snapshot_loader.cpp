@@ -3,6 +3,7 @@
 #include "routing/time_zone.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace sipgw::db {
 
@@ -48,6 +49,17 @@ DbResult<void> load_allowlist(LoadContext& c) {
     if (!cidr) return;  // stored normalized by sipgwctl; a hand-edited bad row allows nothing
     c.snapshot.allowlist.insert(*cidr, stmt.text(1));
   });
+}
+
+DbResult<void> load_bans(LoadContext& c) {
+  return for_each_row(c.connection, "SELECT cidr, origin, expires_at FROM bans WHERE expires_at IS NULL OR expires_at > ?",
+                      [&](Statement& stmt) {
+                        auto cidr = auth::parse_cidr(stmt.text(0));
+                        if (!cidr) return;
+                        if (c.snapshot.bans.insert(*cidr, routing::Ban{stmt.text(1) == "auto", stmt.optional_int64(2)})) {
+                          c.snapshot.ban_expiries.push_back(stmt.optional_int64(2));
+                        }
+                      }, c.snapshot.loaded_at_ms);
 }
 
 DbResult<void> load_campaigns_and_routes(LoadContext& c) {
@@ -137,11 +149,13 @@ DbResult<void> load_trunk_and_settings(LoadContext& c) {
 DbResult<std::shared_ptr<const routing::Snapshot>> load_snapshot(Connection& connection, std::uint64_t generation) {
   auto snapshot = std::make_shared<routing::Snapshot>();
   snapshot->generation = generation;
+  snapshot->loaded_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
   // A deferred read transaction: every table is read at one point in time.
   if (auto ok = connection.execute_script("BEGIN"); !ok) return std::unexpected(ok.error());
   LoadContext context{connection, *snapshot};
   DbResult<void> ok;
-  for (auto step : {load_domains, load_publishers, load_credentials, load_allowlist, load_campaigns_and_routes,
+  for (auto step : {load_domains, load_publishers, load_credentials, load_allowlist, load_bans, load_campaigns_and_routes,
                     load_numbers, load_buyers, load_trunk_and_settings}) {
     ok = step(context);
     if (!ok) break;

@@ -97,12 +97,13 @@ class Connection {
   sqlite3* db_ = nullptr;
 };
 
-// Prepares sql (parameterless) and calls on_row(statement) for each row
-// it returns; the first error stops the walk and is returned.
-template <class OnRow>
-DbResult<void> for_each_row(Connection& connection, std::string_view sql, OnRow on_row) {
+// Prepares sql, binds args to its ?s and calls on_row(statement) for each
+// row it returns; the first error stops the walk and is returned.
+template <class OnRow, class... Args>
+DbResult<void> for_each_row(Connection& connection, std::string_view sql, OnRow on_row, const Args&... args) {
   auto statement = connection.prepare(sql);
   if (!statement) return std::unexpected(statement.error());
+  statement->bind_all(args...);
   while (true) {
     auto row = statement->step();
     if (!row) return std::unexpected(row.error());

@@ -1,5 +1,6 @@
 #include "routing/provisioning.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace sipgw::routing {
@@ -50,6 +51,17 @@ const Credential* Snapshot::find_credential(std::string_view username, std::stri
 
 const std::string* Snapshot::publisher_for_source(const auth::IpAddress& source) const {
   return allowlist.find(source);
+}
+
+const Ban* Snapshot::ban_for(const auth::IpAddress& source, std::int64_t now_ms) const {
+  const Ban* ban = bans.find(source);
+  if (ban == nullptr || (ban->expires_at && *ban->expires_at <= now_ms)) return nullptr;
+  return ban;
+}
+
+std::size_t Snapshot::active_ban_count(std::int64_t now_ms) const {
+  return static_cast<std::size_t>(std::count_if(ban_expiries.begin(), ban_expiries.end(),
+                                                [&](const auto& expires) { return !expires || *expires > now_ms; }));
 }
 
 const Number* Snapshot::find_number(std::string_view e164) const { return find_in(numbers, e164); }

@@ -99,12 +99,21 @@ struct Trunk {
   std::optional<std::string> from_domain;
 };
 
+// A banned source prefix (table bans).
+struct Ban {
+  bool automatic = false;                  // sipgw's own, after authentication failures
+  std::optional<std::int64_t> expires_at;  // Unix ms; none: until removed
+};
+
 struct Snapshot {
   std::uint64_t generation = 0;
+  std::int64_t loaded_at_ms = 0;  // when the loader read the database (Unix ms)
   std::unordered_map<std::string, Domain> domains;  // by lower-case name
   std::unordered_map<std::string, Publisher> publishers;
   std::unordered_map<std::string, Credential> credentials;  // by credential_key()
   auth::PrefixTable<std::string> allowlist;                 // CIDR -> publisher id
+  auth::PrefixTable<Ban> bans;                              // in force when loaded
+  std::vector<std::optional<std::int64_t>> ban_expiries;    // the same bans' expiry, to count them
   std::unordered_map<std::string, Number> numbers;
   std::unordered_map<std::string, Campaign> campaigns;
   std::unordered_map<std::string, Buyer> buyers;
@@ -116,6 +125,9 @@ struct Snapshot {
   const Domain* find_domain(std::string_view host) const;  // case-insensitive
   const Credential* find_credential(std::string_view username, std::string_view realm) const;
   const std::string* publisher_for_source(const auth::IpAddress& source) const;
+  // The ban on source still in force at now_ms (longest prefix), or nullptr.
+  const Ban* ban_for(const auth::IpAddress& source, std::int64_t now_ms) const;
+  std::size_t active_ban_count(std::int64_t now_ms) const;
   const Number* find_number(std::string_view e164) const;
   const Publisher* find_publisher(std::string_view id) const;
   const Campaign* find_campaign(std::string_view id) const;

@@ -96,7 +96,7 @@ TEST_F(Ctl, HelpListsEveryNoun) {
   auto r = ctl({"--help"});
   EXPECT_EQ(r.exit_code, 0);
   for (const char* noun : {"init", "domain", "publisher", "credential", "allowlist", "campaign", "number", "buyer",
-                           "route", "trunk", "setting", "calls"}) {
+                           "route", "trunk", "setting", "calls", "ban"}) {
     EXPECT_NE(r.out.find(std::string("  ") + noun + " "), std::string::npos) << noun;
   }
 }
@@ -294,6 +294,34 @@ TEST_F(Ctl, APoisonedCallRecordIsListedNotFatal) {
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_NE(table.out.find("+15?[2j"), std::string::npos) << table.out;  // no ESC, no newline reaches the terminal
   EXPECT_NE(table.out.find("No?("), std::string::npos) << table.out;
+}
+
+TEST_F(Ctl, BansAreAddedListedAndLiftedAndNeverShadowTheAllowlistSilently) {
+  provision();  // 192.0.2.0/24 allowlisted for pub1
+  ok({"ban", "add", "198.51.100.7", "--seconds", "600", "--note", "scanner"});
+  ok({"ban", "add", "2001:db8::/48"});
+  auto bans = json({"ban", "list"});
+  ASSERT_EQ(bans.size(), 2u);
+  std::map<std::string, nlohmann::json> by_cidr;
+  for (auto& b : bans) by_cidr[b["cidr"]] = b;
+  EXPECT_EQ(by_cidr["198.51.100.7/32"]["origin"], "manual");
+  EXPECT_EQ(by_cidr["198.51.100.7/32"]["note"], "scanner");
+  EXPECT_EQ(by_cidr["198.51.100.7/32"]["expires_at"].get<std::int64_t>() -
+                by_cidr["198.51.100.7/32"]["created_at"].get<std::int64_t>(),
+            600'000);
+  EXPECT_TRUE(by_cidr["2001:db8::/48"]["expires_at"].is_null());  // until removed
+  refused({"ban", "add", "192.0.0.0/16"}, "would shadow allowlist entry 192.0.2.0/24 (publisher pub1)");
+  refused({"ban", "add", "192.0.2.9"}, "would shadow allowlist entry 192.0.2.0/24");
+  refused({"ban", "add", "198.51.100.0/33"}, "198.51.100.0/33");
+  refused({"ban", "add", "198.51.100.8", "--seconds", "soon"}, "--seconds: 'soon' is not a whole number of seconds");
+  refused({"ban", "add", "198.51.100.8", "--seconds", "0"}, "ban seconds must be 1 to 315360000");
+  refused({"ban", "remove", "203.0.113.1"}, "no ban 203.0.113.1/32");
+  ok({"ban", "add", "192.0.2.9", "--override-allowlist"});
+  ok({"ban", "remove", "198.51.100.7"});
+  ok({"ban", "remove", "192.0.2.9/32"});
+  bans = json({"ban", "list"});
+  ASSERT_EQ(bans.size(), 1u);
+  EXPECT_EQ(bans[0]["cidr"], "2001:db8::/48");
 }
 
 TEST_F(Ctl, CallsListAndShowReadCdrs) {
