@@ -1,6 +1,7 @@
 // sipgw: the daemon. The SIP thread (SipServer) serves calls; this thread
 // runs the Boost.Asio io_context that watches provisioning, writes CDRs in
 // batches and handles signals.
+#include "db/admin.h"
 #include "db/schema.h"
 #include "db/snapshot_loader.h"
 #include "gateway/cdr_queue.h"
@@ -97,11 +98,23 @@ int main(int argc, char** argv) {
   metrics.provisioning_loaded(1);
   gateway::CdrQueue cdrs(io, *db, metrics);
   gateway::SipServerConfig config{plan->addresses};
-  // The SIP thread hands finished calls over by value; never a Sofia pointer.
+  gateway::ProvisioningWatcher* watcher_ptr = nullptr;  // set before io.run()
+  // The SIP thread hands finished calls and its own bans over by value;
+  // never a Sofia pointer. A ban is stored, then a snapshot with it loaded.
   gateway::SipServer sip(
       config, *snapshot,
       [&io, &cdrs](db::CallRecord record) {
         asio::post(io, [&cdrs, record = std::move(record)]() mutable { cdrs.push(std::move(record)); });
+      },
+      [&io, &db, &watcher_ptr](gateway::AutoBan ban) {
+        asio::post(io, [&db, &watcher_ptr, ban] {
+          db::Admin admin(*db);
+          if (auto stored = admin.record_auto_ban(auth::to_string(ban.cidr), ban.created_at_ms, ban.expires_at_ms); !stored) {
+            spdlog::error("cannot store the ban of {}: {}", auth::to_string(ban.cidr), stored.error().message);
+            return;
+          }
+          if (watcher_ptr) watcher_ptr->reload();
+        });
       },
       metrics);
   // Two days back covers "today" in every time zone.
@@ -125,6 +138,7 @@ int main(int argc, char** argv) {
 
   gateway::ProvisioningWatcher watcher(io, *db, sip, metrics, std::chrono::milliseconds(poll_ms), 1);
   watcher.start();
+  watcher_ptr = &watcher;
 
   // Health: the SIP thread proves it is turning by running a heartbeat job
   // posted through its inbox; the database must answer; draining is unhealthy

@@ -40,6 +40,16 @@ Metrics::Metrics(const std::string& version)
                              .Name("sipgw_session_refreshes_total")
                              .Help("RFC 4028 session refreshes: sent and failed by sipgw, received from peers")
                              .Register(*registry_)),
+      requests_refused_(prometheus::BuildCounter()
+                            .Name("sipgw_requests_refused_total")
+                            .Help("Requests refused before admission, by cause")
+                            .Register(*registry_)),
+      auto_bans_(prometheus::BuildCounter()
+                     .Name("sipgw_auto_bans_total")
+                     .Help("Sources sipgw banned after repeated authentication failures")
+                     .Register(*registry_)
+                     .Add({})),
+      bans_active_(prometheus::BuildGauge().Name("sipgw_bans_active").Help("Bans in force").Register(*registry_).Add({})),
       call_setup_(prometheus::BuildHistogram().Name("sipgw_call_setup_seconds").Help("INVITE received to 200 sent").Register(*registry_).Add({}, kSetupBuckets)),
       post_dial_delay_(prometheus::BuildHistogram().Name("sipgw_post_dial_delay_seconds").Help("INVITE received to first 18x sent").Register(*registry_).Add({}, kSetupBuckets)),
       generation_(prometheus::BuildGauge().Name("sipgw_provisioning_generation").Help("Generation of the provisioning snapshot in use").Register(*registry_).Add({})),
@@ -111,6 +121,14 @@ void Metrics::session_refresh(std::string_view result) {
   std::string r(result);
   child(session_refreshes_, session_refresh_cache_, r, {{"result", r}}).Increment();
 }
+
+void Metrics::request_refused(std::string_view cause) {
+  std::string c(cause);
+  child(requests_refused_, refused_cache_, c, {{"cause", c}}).Increment();
+}
+
+void Metrics::auto_ban() { auto_bans_.Increment(); }
+void Metrics::bans_active(std::size_t count) { bans_active_.Set(static_cast<double>(count)); }
 
 void Metrics::call_setup(double seconds) { call_setup_.Observe(seconds); }
 void Metrics::post_dial_delay(double seconds) { post_dial_delay_.Observe(seconds); }

@@ -45,6 +45,10 @@ class Metrics {
   // RFC 4028 refreshes: "sent" (ours, answered 2xx), "failed" (ours,
   // refused or timed out), "received" (a peer's, answered by sipgw).
   void session_refresh(std::string_view result);
+  // Requests refused before admission, by cause ("banned").
+  void request_refused(std::string_view cause);
+  void auto_ban();                         // sipgw banned a source itself
+  void bans_active(std::size_t count);     // bans in force (admins' and sipgw's)
   void call_setup(double seconds);       // INVITE in to 200 out
   void post_dial_delay(double seconds);  // INVITE in to first 18x out
 
@@ -71,6 +75,9 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& buyer_calls_active_;
   prometheus::Family<prometheus::Gauge>& buyer_cap_;
   prometheus::Family<prometheus::Counter>& session_refreshes_;
+  prometheus::Family<prometheus::Counter>& requests_refused_;
+  prometheus::Counter& auto_bans_;
+  prometheus::Gauge& bans_active_;
   prometheus::Histogram& call_setup_;
   prometheus::Histogram& post_dial_delay_;
   prometheus::Gauge& generation_;
@@ -79,7 +86,8 @@ class Metrics {
 
   // SIP-thread caches, keyed by the joined label values.
   std::map<std::string, prometheus::Counter*> sip_request_cache_, invite_cache_, auth_failure_cache_, call_cache_,
-      call_ended_cache_, buyer_attempt_cache_, session_refresh_cache_;
+      call_ended_cache_, buyer_attempt_cache_, session_refresh_cache_,
+      refused_cache_;
   std::map<std::string, prometheus::Gauge*> buyer_active_cache_, buyer_cap_cache_;
 };
 

@@ -25,7 +25,10 @@ void ProvisioningWatcher::poll() {
     spdlog::warn("provisioning check failed: {}", changed.error().message);
     return;
   }
-  if (!*changed) return;
+  if (*changed) reload();
+}
+
+void ProvisioningWatcher::reload() {
   auto snapshot = db::load_snapshot(db_, ++generation_);
   if (!snapshot) {
     spdlog::error("provisioning reload failed, keeping generation {}: {}", generation_ - 1, snapshot.error().message);

@@ -23,6 +23,9 @@ class ProvisioningWatcher {
 
   void start();
   void stop() { timer_.cancel(); }
+  // Loads a new snapshot now: after the daemon's own writes (an automatic
+  // ban), which PRAGMA data_version does not report to its own connection.
+  void reload();
 
  private:
   void poll();

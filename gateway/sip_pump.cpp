@@ -49,6 +49,16 @@ int callstate_of(tagi_t tags[]) {
   return state;
 }
 
+// The packet source of the request nua is reporting now.
+auth::IpAddress source_of(nua_t* nua) {
+  if (msg_t* msg = nua_current_request(nua)) {
+    if (su_addrinfo_t* ai = msg_addrinfo(msg)) {
+      if (auto ip = auth::ip_from_sockaddr(ai->ai_addr, ai->ai_addrlen)) return *ip;
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string IncomingInvite::header(const std::string& name) const {
@@ -231,7 +241,7 @@ void SofiaStacks::on_unbound(nua_event_t event, int status, nua_t* nua, nua_hand
     case nua_i_invite: on_new_invite(nua, nh, sip); return;
     case nua_i_options: {
       const url_t* ruri = sip && sip->sip_request ? sip->sip_request->rq_url : nullptr;
-      Refusal answer = handler.on_options(ruri ? str(ruri->url_host) : "");
+      Refusal answer = handler.on_options(ruri ? str(ruri->url_host) : "", source_of(nua));
       nua_respond(nh, answer.status, answer.phrase, NUTAG_WITH_THIS(nua), TAG_END());
       nua_handle_destroy(nh);
       return;
@@ -296,11 +306,7 @@ IncomingInvite SofiaStacks::incoming_invite(nua_t* nua, sip_t const* sip) {
   invite.request_host = str(ruri->url_host);
   invite.request_user = str(ruri->url_user);
   invite.request_uri = sofia::url_text(ruri);
-  if (msg_t* msg = nua_current_request(nua)) {
-    if (su_addrinfo_t* ai = msg_addrinfo(msg)) {
-      if (auto ip = auth::ip_from_sockaddr(ai->ai_addr, ai->ai_addrlen)) invite.source = *ip;
-    }
-  }
+  invite.source = source_of(nua);
   for (const sip_unknown_t* u = sip->sip_unknown; u; u = u->un_next) {
     if (u->un_name) out.extension_headers.emplace_back(u->un_name, str(u->un_value));
   }

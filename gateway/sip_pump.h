@@ -59,7 +59,7 @@ class SipPumpHandler : public SessionRefreshObserver {
   // out of invite (the offer).
   virtual std::optional<Refusal> on_invite(IncomingInvite& invite,
                                            const std::function<std::unique_ptr<Leg>()>& accept) = 0;
-  virtual Refusal on_options(const std::string& request_host) = 0;
+  virtual Refusal on_options(const std::string& request_host, const auth::IpAddress& source) = 0;
   virtual void after_dispatch() = 0;
 };
 

@@ -24,9 +24,9 @@ StackSettings stack_settings(const routing::Settings& settings) {
 }  // namespace
 
 struct SipServer::Impl final : SipPumpHandler {
-  Impl(SipServerConfig c, std::shared_ptr<const routing::Snapshot> s, CdrSink sink, Metrics& m)
+  Impl(SipServerConfig c, std::shared_ptr<const routing::Snapshot> s, CdrSink sink, BanSink bans, Metrics& m)
       : metrics(m), config(std::move(c)), snapshot(std::move(s)), pump(config.listen, inbox, *this),
-        recorder(m, std::move(sink)) {}
+        recorder(m, std::move(sink)), ban_sink(std::move(bans)) {}
 
   Metrics& metrics;
   SipServerConfig config;
@@ -34,6 +34,9 @@ struct SipServer::Impl final : SipPumpHandler {
   Inbox inbox;
   SipPump pump;
   CallRecorder recorder;
+  BanSink ban_sink;
+  SourceGuard guard;
+  std::optional<Timer> ban_gauge_timer;
   routing::BuyerLedger ledger;
   routing::BuyerSelector selector;
   DigestState digest{auth::NonceIssuer::with_random_secret(), {}};
@@ -52,13 +55,15 @@ struct SipServer::Impl final : SipPumpHandler {
   void on_session_refresh(SessionRefresh refresh) override { metrics.session_refresh(to_string(refresh)); }
   std::optional<Refusal> on_invite(IncomingInvite& invite,
                                    const std::function<std::unique_ptr<Leg>()>& accept) override;
-  Refusal on_options(const std::string& request_host) override;
+  Refusal on_options(const std::string& request_host, const auth::IpAddress& source) override;
   void after_dispatch() override {
     registry.collect();
     maybe_shut_down();
   }
 
   void begin_drain(std::chrono::milliseconds timeout);
+  void count_failed_authentication(const auth::IpAddress& source, std::int64_t now_ms);
+  void publish_bans();
   void maybe_shut_down();
   void publish_buyer_caps();
 };
@@ -72,16 +77,23 @@ void SipServer::Impl::run(std::promise<std::expected<void, std::string>>& starte
                                 [this](const std::string& uri) { return pump.make_buyer_leg(uri); },
                                 [this](const std::string& uri) { return pump.from_host(uri); }});
   publish_buyer_caps();
+  ban_gauge_timer.emplace(pump.clock());
+  publish_bans();
   started.set_value({});
   pump.run();
   // Legs and timers go before the stacks and the clock they use.
   registry.clear();
   drain_timer.reset();
+  ban_gauge_timer.reset();
   pump.close();
   if (on_stopped) on_stopped();
 }
 
-Refusal SipServer::Impl::on_options(const std::string& host) {
+Refusal SipServer::Impl::on_options(const std::string& host, const auth::IpAddress& source) {
+  if (guard.banned(*snapshot, source, pump.clock().now_ms())) {
+    metrics.request_refused("banned");
+    return {403, "Forbidden"};
+  }
   // Probes from publishers name our domain; load balancers probe the box
   // by address.
   const bool ours = snapshot->find_domain(host) != nullptr || auth::parse_ip(host).has_value();
@@ -96,6 +108,13 @@ std::optional<Refusal> SipServer::Impl::on_invite(IncomingInvite& invite,
   InboundInvite& admission = invite.admission;
   admission.forwarded_source = invite.header(snap->settings.front_end_source_header);
   const std::int64_t now = pump.clock().now_ms();
+  // A banned source hears what any refused caller hears, before anything
+  // else is looked at.
+  const auth::IpAddress address = publisher_address(*snap, admission);
+  if (guard.banned(*snap, address, now)) {
+    metrics.request_refused("banned");
+    return Refusal{403, "Forbidden"};
+  }
   const Door door{draining, snap->settings.retry_after_seconds,
                   [this](const std::string& publisher_id) { return ledger.publisher_calls(publisher_id); }};
   Decision decision = admit(*snap, admission, digest, now / 1000, door);
@@ -119,8 +138,11 @@ std::optional<Refusal> SipServer::Impl::on_invite(IncomingInvite& invite,
       metrics.invite(domain_label, "rejected");
     }
     if (is_auth_failure(rejected->reason)) metrics.auth_failure(domain_label, reason);
+    if (rejected->reason == RejectReason::bad_credentials || rejected->reason == RejectReason::nonce_replay) {
+      count_failed_authentication(address, now);
+    }
     spdlog::info("INVITE sip:{}@{} from {} rejected {} ({}{}{})", admission.request_user, admission.request_host,
-                 auth::to_string(publisher_address(*snap, admission)), rejected->status, reason,
+                 auth::to_string(address), rejected->status, reason,
                  rejected->detail.empty() ? "" : ": ", rejected->detail);
     return Refusal{rejected->status, rejected->phrase,
                    rejected->retry_after ? "Retry-After: " + std::to_string(*rejected->retry_after) : std::string()};
@@ -139,7 +161,7 @@ std::optional<Refusal> SipServer::Impl::on_invite(IncomingInvite& invite,
   f.caller_number = routing::text_from_wire(invite.caller_user, kMaxWireText);
   f.sub_id = routing::text_from_wire(invite.header(snap->settings.inbound_sub_id_header), kMaxWireText);
   spdlog::info("call {} INVITE {} from publisher {} ({}) campaign {}", f.call_uuid, f.number, f.publisher_id,
-               auth::to_string(publisher_address(*snap, admission)), f.campaign_id);
+               auth::to_string(address), f.campaign_id);
   metrics.invite(domain_label, "admitted");
 
   PublisherSlot slot(ledger, f.publisher_id);
@@ -175,6 +197,26 @@ void SipServer::Impl::maybe_shut_down() {
   pump.shut_down();
 }
 
+void SipServer::Impl::count_failed_authentication(const auth::IpAddress& source, std::int64_t now_ms) {
+  const auto& s = snapshot->settings;
+  const BanPolicy policy{static_cast<int>(s.ban_after_failures), std::chrono::seconds(s.ban_window_seconds),
+                         std::chrono::seconds(s.ban_seconds)};
+  auto ban = guard.failed_authentication(*snapshot, source, now_ms, policy);
+  if (!ban) return;
+  spdlog::warn("banning {} for {} s after {} failed authentications", auth::to_string(source), s.ban_seconds,
+               ban->failures);
+  metrics.auto_ban();
+  if (ban_sink) ban_sink(*ban);
+  publish_bans();
+}
+
+// The gauge counts bans in force; they also run out between events, so it
+// is refreshed every 10 s as well.
+void SipServer::Impl::publish_bans() {
+  metrics.bans_active(guard.active_bans(*snapshot, pump.clock().now_ms()));
+  if (ban_gauge_timer) ban_gauge_timer->start(std::chrono::seconds(10), [this] { publish_bans(); });
+}
+
 void SipServer::Impl::publish_buyer_caps() {
   for (const auto& [id, buyer] : snapshot->buyers) metrics.buyer_concurrency_cap(id, buyer.concurrency_cap.value_or(0));
 }
@@ -182,8 +224,9 @@ void SipServer::Impl::publish_buyer_caps() {
 // ------------------------------------------------------------------ public
 
 SipServer::SipServer(SipServerConfig config, std::shared_ptr<const routing::Snapshot> snapshot, CdrSink cdr_sink,
-                     Metrics& metrics)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(snapshot), std::move(cdr_sink), metrics)) {}
+                     BanSink ban_sink, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(snapshot), std::move(cdr_sink), std::move(ban_sink),
+                                   metrics)) {}
 
 SipServer::~SipServer() { join(); }
 
@@ -208,6 +251,8 @@ void SipServer::update_snapshot(std::shared_ptr<const routing::Snapshot> snapsho
   impl_->inbox.post([impl = impl_.get(), snapshot = std::move(snapshot)]() mutable {
     impl->snapshot = std::move(snapshot);
     impl->pump.apply(stack_settings(impl->snapshot->settings));
+    impl->guard.snapshot_loaded(*impl->snapshot);
+    impl->publish_bans();
     impl->publish_buyer_caps();
   });
 }

@@ -8,6 +8,7 @@
 #include "gateway/call_recorder.h"
 #include "gateway/inbox.h"
 #include "gateway/listen.h"
+#include "gateway/source_guard.h"
 #include "routing/provisioning.h"
 
 #include <chrono>
@@ -29,11 +30,14 @@ struct SipServerConfig {
 
 class Metrics;
 
+// Where a ban sipgw hands out goes to be stored; called on the SIP thread.
+using BanSink = std::function<void(AutoBan)>;
+
 class SipServer {
  public:
   // metrics must outlive the server.
   SipServer(SipServerConfig config, std::shared_ptr<const routing::Snapshot> snapshot, CdrSink cdr_sink,
-            Metrics& metrics);
+            BanSink ban_sink, Metrics& metrics);
   ~SipServer();
   SipServer(const SipServer&) = delete;
   SipServer& operator=(const SipServer&) = delete;

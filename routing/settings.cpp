@@ -47,6 +47,9 @@ const std::vector<SettingInfo>& known_settings() {
       {"call.max_setup", "seconds a publisher may wait for an answer across all buyers"},
       {"session.expires", "RFC 4028 session interval in seconds asked of buyers, the most a publisher gets (0: no session timers)"},
       {"session.min_se", "shortest session interval in seconds a peer may ask for (shorter: 422; RFC 4028 says at least 90)"},
+      {"security.auth_failures", "authentication failures from one source that ban it (0: never ban)"},
+      {"security.auth_window", "seconds within which those failures count"},
+      {"security.ban_seconds", "seconds an automatic ban lasts"},
       {"sip.user_agent", "User-Agent header on sipgw's SIP messages (empty, the default: none)"},
   };
   return kKnown;
@@ -86,6 +89,17 @@ std::expected<void, std::string> apply_setting(Settings& s, std::string_view key
   if (key == "call.max_setup") return set_seconds(s.max_setup_seconds, key, value, 1, 3600);
   if (key == "session.expires") return set_seconds(s.session_expires_seconds, key, value, 0, 86400);
   if (key == "session.min_se") return set_seconds(s.session_min_se_seconds, key, value, 1, 86400);
+  if (key == "security.auth_failures") {
+    std::int64_t n = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (value.empty() || ec != std::errc{} || end != value.data() + value.size() || n < 0 || n > 1000) {
+      return std::unexpected("setting security.auth_failures: '" + std::string(value) + "' is not a whole number from 0 to 1000");
+    }
+    s.ban_after_failures = n;
+    return {};
+  }
+  if (key == "security.auth_window") return set_seconds(s.ban_window_seconds, key, value, 1, 86400);
+  if (key == "security.ban_seconds") return set_seconds(s.ban_seconds, key, value, 1, 365 * 86400);
   if (key == "sip.user_agent") {
     const bool printable = std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
     if (value.size() > 64 || !printable) {
@@ -112,6 +126,9 @@ std::string setting_value(const Settings& s, std::string_view key) {
   if (key == "session.expires") return std::to_string(s.session_expires_seconds);
   if (key == "session.min_se") return std::to_string(s.session_min_se_seconds);
   if (key == "sip.user_agent") return s.user_agent;
+  if (key == "security.auth_failures") return std::to_string(s.ban_after_failures);
+  if (key == "security.auth_window") return std::to_string(s.ban_window_seconds);
+  if (key == "security.ban_seconds") return std::to_string(s.ban_seconds);
   return {};
 }
 

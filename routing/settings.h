@@ -45,6 +45,11 @@ struct Settings {
   // The User-Agent (requests) and the same header on responses; empty: none,
   // so a scanner learns no product or version.
   std::string user_agent;
+  // Automatic bans: this many authentication failures from one source
+  // within auth_window ban it for ban_seconds (0 failures: never).
+  std::int64_t ban_after_failures = 5;
+  std::int64_t ban_window_seconds = 60;
+  std::int64_t ban_seconds = 900;
 };
 
 struct SettingInfo {

@@ -57,9 +57,20 @@ inline int status_of(const std::string& response) {
 // One socket toward the daemon (UDP, or a TCP connection kept open).
 class SipProbe {
  public:
-  explicit SipProbe(SipEndpoint to) : to_(std::move(to)) {
+  // local_ip: an IPv4 source to send from (e.g. 127.0.0.2, another
+  // "machine" on loopback); empty: the kernel's choice.
+  explicit SipProbe(SipEndpoint to, const std::string& local_ip = "") : to_(std::move(to)) {
     const int family = to_.ipv6() ? AF_INET6 : AF_INET;
     fd_ = ::socket(family, to_.tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+    if (fd_ >= 0 && !local_ip.empty()) {
+      sockaddr_in source{};
+      source.sin_family = AF_INET;
+      inet_pton(AF_INET, local_ip.c_str(), &source.sin_addr);
+      if (::bind(fd_, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) {
+        ::close(fd_);
+        fd_ = -1;
+      }
+    }
     sockaddr_storage peer{};
     socklen_t length = 0;
     if (to_.ipv6()) {
