@@ -66,6 +66,28 @@ TEST_F(SessionTimers, PeersWithoutTimerSupportAreRefreshedBySipgwAndCompleteNorm
   expect_slots_back();
 }
 
+TEST_F(SessionTimers, ARefreshAnswered481EndsTheCallAtOnceOnTheBuyersSide) {
+  provision_basic();
+  short_timers(10, 2);  // sipgw refreshes the buyer after about 5 s; the publisher refreshes itself
+  start();
+  auto b = buyer("buyer_forgets_call.xml");
+  PublisherPlan plan;
+  plan.buyer_hangs_up = true;  // waits for sipgw's BYE
+  plan.extra_headers = "Supported: timer\nSession-Expires: 10;refresher=uac\n";
+  auto p = place(plan);
+  EXPECT_EQ(p.wait(20s), 0) << "the publisher got no BYE";
+  EXPECT_EQ(b.wait(), 0);
+  auto rows = calls(1);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["hangup_side"], "buyer");
+  EXPECT_EQ(rows[0]["hangup_cause"], "session_expired");
+  // At the refresh (5 s), not at the publisher leg's expiry (7 s).
+  const auto held_ms = rows[0]["end_at"].get<std::int64_t>() - rows[0]["answer_at"].get<std::int64_t>();
+  EXPECT_LE(held_ms, 6500);
+  EXPECT_TRUE(has_line("sipgw_session_refreshes_total{result=\"failed\"} 1")) << scrape();
+  expect_slots_back();
+}
+
 TEST_F(SessionTimers, ASessionIntervalBelowMinSeGets422WithMinSe) {
   provision_basic();
   start();  // session.min_se 90
