@@ -357,5 +357,37 @@ TEST_F(CallPath, PublicAddressIsWhatTheBuyerSees) {
   EXPECT_NE(seen.find("@127.0.0.5>"), std::string::npos) << seen;  // From
 }
 
+// Topology hiding both ways: what the buyer's PBX says about itself (Server,
+// User-Agent, Record-Route, P-*, X-*, Warning, Reason, its Contact) never
+// reaches the publisher, and the publisher's own headers and Contact never
+// reach the buyer: each side sees sipgw only. The SDP passes as is.
+TEST_F(CallPath, NeitherSideLearnsTheOthersTopology) {
+  provision_basic();
+  start_gateway();
+  const std::string publisher_port = std::to_string(publisher_port_);
+  const std::string reply = "[last_Via:]\n[last_From:]\n[last_To:];tag=[pid]b[call_number]\n[last_Call-ID:]\n[last_CSeq:]\n"
+                            "Contact: <sip:agent7-secret@[local_ip]:[local_port]>\n"
+                            "Record-Route: <sip:[local_ip]:[local_port];lr;rr-secret>\nServer: BuyerPBX 9.9\n"
+                            "User-Agent: BuyerPBX 9.9\nX-Buyer-Internal: 10.1.2.3\nP-Asserted-Identity: <sip:agent7@10.1.2.3>\n"
+                            "Warning: 399 pbx-internal \"queue 7\"\nReason: Q.850;cause=16\n";
+  const std::string buyer_xml =
+      "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"noisy buyer\">\n<recv request=\"INVITE\"><action>"
+      "<ereg regexp=\"PubDialer|X-Pub-Secret|P-Pub-Custom|pub-contact-secret|:" + publisher_port +
+      "\" search_in=\"msg\" check_it_inverse=\"true\" assign_to=\"leak\"/>"
+      "<ereg regexp=\"o=pub 1 1\" search_in=\"body\" check_it=\"true\" assign_to=\"sdp\"/></action></recv>\n"
+      "<send><![CDATA[\nSIP/2.0 180 Ringing\n" + reply + "Content-Length: 0\n]]></send>\n"
+      "<send retrans=\"500\"><![CDATA[\nSIP/2.0 200 OK\n" + reply +
+      "Content-Type: application/sdp\nContent-Length: [len]\n\nv=0\no=buyer 1 1 IN IP4 [local_ip]\ns=-\n"
+      "c=IN IP4 [local_ip]\nt=0 0\nm=audio 50000 RTP/AVP 0\n]]></send>\n"
+      "<recv request=\"ACK\"/>\n<Reference variables=\"leak,sdp\"/>\n<recv request=\"BYE\"/>\n"
+      "<send><![CDATA[\nSIP/2.0 200 OK\n[last_Via:]\n[last_From:]\n[last_To:]\n[last_Call-ID:]\n[last_CSeq:]\n"
+      "Content-Length: 0\n]]></send>\n</scenario>\n";
+  auto b = buyer(write_scenario("noisy-buyer.xml", buyer_xml));
+  PublisherPlan plan;
+  plan.extra_headers = "User-Agent: PubDialer 3.1\nX-Pub-Secret: s3cret\nP-Pub-Custom: 1\n";
+  plan.must_not_see = "BuyerPBX|X-Buyer-Internal|P-Asserted-Identity|agent7|rr-secret|Warning:|Reason:|10\\.1\\.2\\.3";
+  plan.check_headers = {{"Contact", ".*sip:127\\.0\\.0\\.1:" + std::to_string(sip_port_) + "[;>].*"}};  // sipgw's own
+  expect_calls({&b}, plan);
+}
 }  // namespace
 }  // namespace sipgw::integration

@@ -22,6 +22,8 @@ struct PublisherPlan {
   std::string extra_headers;                   // "Name: value\n" lines added to the INVITE
   // (header, regexp) pairs the final response must match (the whole value).
   std::vector<std::pair<std::string, std::string>> check_headers;
+  // A regexp no 18x or final response may match anywhere (topology hiding).
+  std::string must_not_see;
 };
 
 inline std::string publisher_xml(const PublisherPlan& p) {
@@ -37,7 +39,7 @@ inline std::string publisher_xml(const PublisherPlan& p) {
            "CSeq: " + std::to_string(cseq) + " INVITE\nContact: <sip:+15551230000@[local_ip]:[local_port];transport=[transport]>\n" + sub + extra +
            sdp + "]]></send>\n";
   };
-  std::string checks, check_vars;
+  std::string checks, check_vars = p.must_not_see.empty() ? "" : "unseen";
   for (std::size_t i = 0; i < p.check_headers.size(); ++i) {
     const auto& [header, regexp] = p.check_headers[i];
     const std::string var = "checked" + std::to_string(i);
@@ -45,8 +47,14 @@ inline std::string publisher_xml(const PublisherPlan& p) {
               var + "\"/>";
     check_vars += (check_vars.empty() ? "" : ",") + var;
   }
+  const std::string unseen = p.must_not_see.empty() ? "" :
+      "<ereg regexp=\"" + p.must_not_see + "\" search_in=\"msg\" check_it_inverse=\"true\" assign_to=\"unseen\"/>";
+  auto provisional = [&](int status) {
+    return "<recv response=\"" + std::to_string(status) + "\" optional=\"true\">" +
+           (unseen.empty() ? "" : "<action>" + unseen + "</action>") + "</recv>\n";
+  };
   auto final_response = [&](int status, const std::string& attributes, std::string actions) {
-    actions += checks;
+    actions += checks + unseen;
     return "<recv response=\"" + std::to_string(status) + "\"" + attributes + ">" +
            (actions.empty() ? "" : "<action>" + actions + "</action>") + "</recv>\n";
   };
@@ -82,7 +90,7 @@ inline std::string publisher_xml(const PublisherPlan& p) {
     if (p.expect_retry_after) x += "<Reference variables=\"ra\"/>\n";
     if (!check_vars.empty()) x += "<Reference variables=\"" + check_vars + "\"/>\n";
   } else {
-    x += "<recv response=\"180\" optional=\"true\"/>\n<recv response=\"183\" optional=\"true\"/>\n";
+    x += provisional(180) + provisional(183);
     x += final_response(200, " rrs=\"true\"", "");
     x += "<send><![CDATA[\nACK [next_url] SIP/2.0\nVia: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n" + from +
          "[last_To:]\nCall-ID: [call_id]\nCSeq: " + std::to_string(cseq) + " ACK\n[routes]\nMax-Forwards: 70\nContent-Length: 0\n]]></send>\n";
