@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Configures and builds sipgw into ./build with warnings as errors.
+# Configures and builds sipgw into ./build (SIPGW_BUILD_DIR) with warnings as
+# errors; SIPGW_CMAKE_FLAGS adds configure options (deploy/test.sh uses it for
+# the sanitizer build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIPGW_WERROR=ON >/dev/null
-cmake --build build -j"${SIPGW_JOBS:-2}"
+dir="${SIPGW_BUILD_DIR:-build}"
+# shellcheck disable=SC2086 # the flags are words on purpose
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIPGW_WERROR=ON ${SIPGW_CMAKE_FLAGS:-} >/dev/null
+cmake --build "$dir" -j"${SIPGW_JOBS:-2}"
