@@ -2,6 +2,7 @@
 
 #include "gateway/admission.h"
 #include "gateway/call_registry.h"
+#include "gateway/log_limiter.h"
 #include "gateway/metrics.h"
 #include "gateway/sip_pump.h"
 #include "routing/tokens.h"
@@ -36,6 +37,7 @@ struct SipServer::Impl final : SipPumpHandler {
   CallRecorder recorder;
   BanSink ban_sink;
   SourceGuard guard;
+  LogLimiter refusal_log{20};  // "INVITE ... rejected" lines: a flood must not fill the disk
   std::optional<Timer> ban_gauge_timer;
   routing::BuyerLedger ledger;
   routing::BuyerSelector selector;
@@ -141,9 +143,12 @@ std::optional<Refusal> SipServer::Impl::on_invite(IncomingInvite& invite,
     if (rejected->reason == RejectReason::bad_credentials || rejected->reason == RejectReason::nonce_replay) {
       count_failed_authentication(address, now);
     }
-    spdlog::info("INVITE sip:{}@{} from {} rejected {} ({}{}{})", admission.request_user, admission.request_host,
-                 auth::to_string(address), rejected->status, reason,
-                 rejected->detail.empty() ? "" : ": ", rejected->detail);
+    if (refusal_log.allow(now)) {
+      spdlog::info("INVITE sip:{}@{} from {} rejected {} ({}{}{}){}", admission.request_user, admission.request_host,
+                   auth::to_string(address), rejected->status, reason, rejected->detail.empty() ? "" : ": ",
+                   rejected->detail,
+                   refusal_log.suppressed() ? fmt::format(" [{} more refusals not logged]", refusal_log.suppressed()) : "");
+    }
     return Refusal{rejected->status, rejected->phrase,
                    rejected->retry_after ? "Retry-After: " + std::to_string(*rejected->retry_after) : std::string()};
   }
