@@ -312,7 +312,10 @@ IncomingInvite SofiaStacks::incoming_invite(nua_t* nua, sip_t const* sip) {
   }
   su_home_t home[1] = {SU_HOME_INIT(home)};
   for (const sip_proxy_authorization_t* a = sip->sip_proxy_authorization; a; a = a->au_next) {
-    if (a->au_scheme == nullptr || strcasecmp(a->au_scheme, "Digest") != 0) continue;
+    // "Proxy-Authorization: Digest" with no parameters parses with
+    // au_params NULL, and auth_digest_response_get asserts on that: one such
+    // packet used to abort the daemon (found by tests/fuzz/sip_fuzz.py).
+    if (a->au_scheme == nullptr || strcasecmp(a->au_scheme, "Digest") != 0 || a->au_params == nullptr) continue;
     auth_response_t ar[1];
     std::memset(ar, 0, sizeof ar);
     ar->ar_size = sizeof ar[0];
