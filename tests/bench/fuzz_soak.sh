@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The fuzz benchmark: sipgw on loopback takes MESSAGES malformed and mutated
+# SIP messages (tests/fuzz/sip_fuzz.py, from 127.0.0.3, UDP and TCP) while a
+# SIPp publisher on 127.0.0.1 places real calls to a SIPp buyer throughout.
+# Prints messages sent, whether sipgw survived, real calls completed and
+# failed, and sipgw's RSS before, right after, and once the stack's 32 s
+# transaction timers have run out. Asserts nothing; not part of ctest.
+#
+# Usage: tests/bench/fuzz_soak.sh [BUILD_DIR] [MESSAGES] [SEED]
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+build="$(cd "${1:-$here/../../build}" && pwd)"
+messages="${2:-1000000}"
+seed="${3:-1}"
+work="$(mktemp -d /tmp/sipgw-fuzz.XXXXXX)"
+gw_port=28060; buyer_port=28070; pub_port=28080
+trap 'kill $(jobs -p) 2>/dev/null; pkill -f "sipp .*-p $buyer_port " 2>/dev/null; pkill -f "sipgw --db $work" 2>/dev/null; wait 2>/dev/null' EXIT
+
+ctl="$build/db/sipgwctl"
+export SIPGW_DB="$work/fuzz.db"
+{
+  "$ctl" init
+  "$ctl" domain add 127.0.0.1 --auth ip
+  "$ctl" domain add ip.test --auth ip
+  "$ctl" domain add digest.test --auth digest
+  "$ctl" publisher add pub
+  echo "secret-pw" | "$ctl" credential add alice --publisher pub --realm digest.test
+  "$ctl" allowlist add 127.0.0.1 --publisher pub
+  "$ctl" campaign add c
+  "$ctl" number add +18882223333 --campaign c
+  "$ctl" buyer add b --target "sip:buyer@127.0.0.1:$buyer_port"
+  "$ctl" route add --campaign c --buyer b
+} > "$work/provision.log"
+"$build/gateway/sipgw" --db "$SIPGW_DB" --listen "udp:127.0.0.1:$gw_port" --listen "tcp:127.0.0.1:$gw_port" \
+  --log-level warn > "$work/sipgw.log" 2>&1 &
+gw=$!
+sleep 1
+rss() { awk '$1 == "VmRSS:" {print $2}' "/proc/$gw/status" 2>/dev/null || echo 0; }
+before=$(rss)
+sipp -sf "$here/uas_answer.xml" -i 127.0.0.1 -p "$buyer_port" -nostdin -bg > /dev/null 2>&1
+# Real calls at 5/s for as long as the fuzzing lasts (held 1 s each).
+(cd "$work" && sipp 127.0.0.1:$gw_port -sf "$here/uac_ip.xml" -i 127.0.0.1 -p $pub_port -s +18882223333 -r 5 \
+  -d 1000 -nostdin -trace_stat -stf "$work/calls.csv" > "$work/uac.out" 2>&1) &
+uac=$!
+start=$(date +%s.%N)
+python3 "$here/../fuzz/sip_fuzz.py" 127.0.0.1 "$gw_port" "$messages" "$seed" 127.0.0.3
+end=$(date +%s.%N)
+alive=yes; kill -0 "$gw" 2>/dev/null || alive=NO
+right_after=$(rss)
+sleep 2
+kill -INT "$uac" 2>/dev/null; wait "$uac" 2>/dev/null
+ok=$(awk -F';' 'NR==1{for(i=1;i<=NF;i++){if($i=="SuccessfulCall(C)")s=i; if($i=="FailedCall(C)")f=i}} NR>1{a=$s;b=$f} END{print a+0, b+0}' "$work/calls.csv")
+sleep 35
+settled=$(rss)
+echo "fuzz: $messages messages (seed $seed) in $(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.0f", b-a}') s; sipgw alive: $alive"
+echo "real calls during the fuzzing: completed/failed $ok"
+echo "sipgw RSS: before ${before} kB, right after ${right_after} kB, 35 s later ${settled} kB"
