@@ -6,7 +6,8 @@ UTF-8, and random byte-level mutations of valid requests (our own mutator:
 radamsa is not packaged in Debian 12). It does not wait for answers; it reads
 and discards whatever comes back. Prints what it sent. Deterministic per seed.
 
-Usage: tests/fuzz/sip_fuzz.py HOST PORT COUNT [SEED] [SOURCE_IP]
+Usage: tests/fuzz/sip_fuzz.py HOST PORT COUNT [SEED] [SOURCE_IP] [RATE]
+RATE: messages per second at most (default 0: as fast as it can).
 """
 import random
 import socket
@@ -111,6 +112,7 @@ def main():
     host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     seed = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     source = sys.argv[5] if len(sys.argv) > 5 else "127.0.0.3"
+    rate = float(sys.argv[6]) if len(sys.argv) > 6 else 0.0
     rng = random.Random(seed)
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind((source, 0))
@@ -148,7 +150,11 @@ def main():
                     pass
             except OSError:
                 pass
-        if n % 2000 == 0:
+        if rate > 0 and n % 100 == 99:  # paced: hostile input, not a flood
+            ahead = (n + 1) / rate - (time.monotonic() - start)
+            if ahead > 0:
+                time.sleep(ahead)
+        elif n % 2000 == 0:
             time.sleep(0.01)  # let a one-core SIP thread breathe: this is a fuzzer, not a flood
     elapsed = time.monotonic() - start
     print(f"sent {sent} messages ({tcp_sent} over TCP) in {elapsed:.1f} s, {errors} send errors, seed {seed}")
