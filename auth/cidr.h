@@ -58,6 +58,9 @@ class PrefixTable {
   // The value of the longest prefix containing the address, or nullptr.
   const Value* find(const IpAddress& address) const;
   std::size_t size() const { return size_; }
+  // Calls f(cidr, value) for every prefix, in no particular order.
+  template <class F>
+  void for_each(F&& f) const;
 
  private:
   struct Hash {
@@ -88,6 +91,18 @@ bool PrefixTable<Value>::insert(const Cidr& cidr, Value value) {
   bool inserted = it->entries.emplace(cidr.network.value, std::move(value)).second;
   if (inserted) ++size_;
   return inserted;
+}
+
+template <class Value>
+template <class F>
+void PrefixTable<Value>::for_each(F&& f) const {
+  for (int family = 0; family < 2; ++family) {
+    for (const auto& level : levels_[family]) {
+      for (const auto& [network, value] : level.entries) {
+        f(Cidr{IpAddress{static_cast<IpFamily>(family), network}, level.length}, value);
+      }
+    }
+  }
 }
 
 template <class Value>

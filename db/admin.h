@@ -103,9 +103,11 @@ class Admin {
   // Bans still in force at now_ms, newest first.
   AdminResult<Records> list_bans(std::int64_t now_ms);
   AdminResult<void> remove_ban(const std::string& cidr);
-  // The daemon's own ban of one address after repeated authentication
-  // failures (replaces an older automatic ban of it, never a manual one).
-  AdminResult<void> record_auto_ban(const std::string& cidr, std::int64_t now_ms, std::int64_t expires_at_ms);
+  // The daemon's own ban of one address (after repeated authentication
+  // failures or a request flood: the note says which). Replaces an older
+  // automatic ban of it, never a manual one.
+  AdminResult<void> record_auto_ban(const std::string& cidr, std::int64_t now_ms, std::int64_t expires_at_ms,
+                                    const std::string& note);
 
   // max_duration: unset takes the setting call.max_duration; 0 is no limit.
   AdminResult<void> add_campaign(const std::string& id, const std::string& name, std::int64_t ring_timeout,

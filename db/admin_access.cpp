@@ -279,13 +279,14 @@ AdminResult<void> Admin::remove_ban(const std::string& cidr_text) {
   });
 }
 
-AdminResult<void> Admin::record_auto_ban(const std::string& cidr, std::int64_t now_ms, std::int64_t expires_at_ms) {
+AdminResult<void> Admin::record_auto_ban(const std::string& cidr, std::int64_t now_ms, std::int64_t expires_at_ms,
+                                        const std::string& note) {
   return in_transaction(db_, [&]() -> AdminResult<void> {
     return run(db_,
-               "INSERT INTO bans (cidr, origin, created_at, expires_at, note) VALUES (?, 'auto', ?, ?, "
-               "'authentication failures') ON CONFLICT (cidr) DO UPDATE SET created_at = excluded.created_at, "
-               "expires_at = excluded.expires_at WHERE bans.origin = 'auto'",
-               cidr, now_ms, expires_at_ms);
+               "INSERT INTO bans (cidr, origin, created_at, expires_at, note) VALUES (?, 'auto', ?, ?, ?) "
+               "ON CONFLICT (cidr) DO UPDATE SET created_at = excluded.created_at, "
+               "expires_at = excluded.expires_at, note = excluded.note WHERE bans.origin = 'auto'",
+               cidr, now_ms, expires_at_ms, note);
   });
 }
 

@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
       [&io, &db, &watcher_ptr](gateway::AutoBan ban) {
         asio::post(io, [&db, &watcher_ptr, ban] {
           db::Admin admin(*db);
-          if (auto stored = admin.record_auto_ban(auth::to_string(ban.cidr), ban.created_at_ms, ban.expires_at_ms); !stored) {
+          if (auto stored = admin.record_auto_ban(auth::to_string(ban.cidr), ban.created_at_ms, ban.expires_at_ms, ban.note); !stored) {
             spdlog::error("cannot store the ban of {}: {}", auth::to_string(ban.cidr), stored.error().message);
             return;
           }

@@ -46,9 +46,14 @@ Metrics::Metrics(const std::string& version)
                             .Register(*registry_)),
       auto_bans_(prometheus::BuildCounter()
                      .Name("sipgw_auto_bans_total")
-                     .Help("Sources sipgw banned after repeated authentication failures")
+                     .Help("Sources sipgw banned itself: repeated authentication failures or a request flood")
                      .Register(*registry_)
                      .Add({})),
+      kernel_drops_(prometheus::BuildCounter()
+                        .Name("sipgw_packets_dropped_total")
+                        .Help("Packets the kernel dropped at sipgw's SIP sockets: banned sources (security.ban_response drop) and full receive buffers")
+                        .Register(*registry_)
+                        .Add({})),
       bans_active_(prometheus::BuildGauge().Name("sipgw_bans_active").Help("Bans in force").Register(*registry_).Add({})),
       call_setup_(prometheus::BuildHistogram().Name("sipgw_call_setup_seconds").Help("INVITE received to 200 sent").Register(*registry_).Add({}, kSetupBuckets)),
       post_dial_delay_(prometheus::BuildHistogram().Name("sipgw_post_dial_delay_seconds").Help("INVITE received to first 18x sent").Register(*registry_).Add({}, kSetupBuckets)),
@@ -128,6 +133,10 @@ void Metrics::request_refused(std::string_view cause) {
 }
 
 void Metrics::auto_ban() { auto_bans_.Increment(); }
+void Metrics::kernel_drops(std::uint64_t total) {
+  if (total > kernel_drops_seen_) kernel_drops_.Increment(static_cast<double>(total - kernel_drops_seen_));
+  kernel_drops_seen_ = total;
+}
 void Metrics::bans_active(std::size_t count) { bans_active_.Set(static_cast<double>(count)); }
 
 void Metrics::call_setup(double seconds) { call_setup_.Observe(seconds); }

@@ -48,6 +48,9 @@ class Metrics {
   // Requests refused before admission, by cause ("banned").
   void request_refused(std::string_view cause);
   void auto_ban();                         // sipgw banned a source itself
+  // The kernel's drop count at the SIP sockets (banned sources, full
+  // buffers), as read now: the counter follows it.
+  void kernel_drops(std::uint64_t total);
   void bans_active(std::size_t count);     // bans in force (admins' and sipgw's)
   void call_setup(double seconds);       // INVITE in to 200 out
   void post_dial_delay(double seconds);  // INVITE in to first 18x out
@@ -77,6 +80,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& session_refreshes_;
   prometheus::Family<prometheus::Counter>& requests_refused_;
   prometheus::Counter& auto_bans_;
+  prometheus::Counter& kernel_drops_;
+  std::uint64_t kernel_drops_seen_ = 0;
   prometheus::Gauge& bans_active_;
   prometheus::Histogram& call_setup_;
   prometheus::Histogram& post_dial_delay_;

@@ -224,7 +224,16 @@ void SofiaStacks::dispatch(nua_event_t event, int status, char const* phrase, nu
     return;
   }
   if (nua_event_is_incoming_request(event) && sip && sip->sip_request) {
-    handler.on_request(str(sip->sip_request->rq_method_name));
+    const bool fresh = leg == nullptr && (event == nua_i_invite || event == nua_i_options);
+    auto refusal = handler.on_request(str(sip->sip_request->rq_method_name), source_of(nua), fresh);
+    if (refusal && fresh) {
+      // A refused INVITE's handle ends with its nua_i_state (on_unbound).
+      nua_respond(nh, refusal->status, refusal->phrase,
+                  TAG_IF(!refusal->headers.empty(), SIPTAG_HEADER_STR(refusal->headers.c_str())), NUTAG_WITH_THIS(nua),
+                  TAG_END());
+      if (event == nua_i_options) nua_handle_destroy(nh);
+      return;
+    }
   }
   if (leg != nullptr) {
     leg->handle(event, status, phrase, nua, sip, tags);

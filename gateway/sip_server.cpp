@@ -2,13 +2,17 @@
 
 #include "gateway/admission.h"
 #include "gateway/call_registry.h"
+#include "gateway/drop_filter.h"
 #include "gateway/log_limiter.h"
 #include "gateway/metrics.h"
+#include "gateway/rate_limiter.h"
 #include "gateway/sip_pump.h"
 #include "routing/tokens.h"
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <charconv>
 #include <future>
 
 namespace sipgw::gateway {
@@ -16,6 +20,20 @@ namespace sipgw::gateway {
 namespace {
 
 constexpr std::size_t kMaxWireText = 128;  // bytes of a caller or sub id kept from the INVITE
+
+std::vector<std::uint16_t> listen_ports(const std::vector<ListenAddress>& listen) {
+  std::vector<std::uint16_t> ports;
+  for (const auto& address : listen) {
+    std::uint16_t port = 0;
+    auto [end, ec] = std::from_chars(address.port.data(), address.port.data() + address.port.size(), port);
+    if (ec == std::errc{} && end == address.port.data() + address.port.size() && port != 0) ports.push_back(port);
+  }
+  return ports;
+}
+
+RatePolicy rate_policy(const routing::Settings& s) {
+  return {static_cast<std::uint32_t>(s.request_rate), static_cast<std::uint32_t>(s.new_request_rate)};
+}
 
 StackSettings stack_settings(const routing::Settings& settings) {
   return {{static_cast<unsigned>(settings.session_expires_seconds), static_cast<unsigned>(settings.session_min_se_seconds)},
@@ -27,7 +45,7 @@ StackSettings stack_settings(const routing::Settings& settings) {
 struct SipServer::Impl final : SipPumpHandler {
   Impl(SipServerConfig c, std::shared_ptr<const routing::Snapshot> s, CdrSink sink, BanSink bans, Metrics& m)
       : metrics(m), config(std::move(c)), snapshot(std::move(s)), pump(config.listen, inbox, *this),
-        recorder(m, std::move(sink)), ban_sink(std::move(bans)) {}
+        recorder(m, std::move(sink)), ban_sink(std::move(bans)), drop_filter(listen_ports(config.listen)) {}
 
   Metrics& metrics;
   SipServerConfig config;
@@ -37,6 +55,9 @@ struct SipServer::Impl final : SipPumpHandler {
   CallRecorder recorder;
   BanSink ban_sink;
   SourceGuard guard;
+  SourceRateLimiter rate_limiter;
+  DropFilter drop_filter;
+  bool drop_filter_failed = false;  // logged once
   LogLimiter refusal_log{20};  // "INVITE ... rejected" lines: a flood must not fill the disk
   std::optional<Timer> ban_gauge_timer;
   routing::BuyerLedger ledger;
@@ -53,7 +74,7 @@ struct SipServer::Impl final : SipPumpHandler {
   void run(std::promise<std::expected<void, std::string>>& started);
 
   // SipPumpHandler
-  void on_request(std::string_view method) override { metrics.request_received(method); }
+  std::optional<Refusal> on_request(std::string_view method, const auth::IpAddress& source, bool new_request) override;
   void on_session_refresh(SessionRefresh refresh) override { metrics.session_refresh(to_string(refresh)); }
   std::optional<Refusal> on_invite(IncomingInvite& invite,
                                    const std::function<std::unique_ptr<Leg>()>& accept) override;
@@ -66,6 +87,8 @@ struct SipServer::Impl final : SipPumpHandler {
   void begin_drain(std::chrono::milliseconds timeout);
   void count_failed_authentication(const auth::IpAddress& source, std::int64_t now_ms);
   void publish_bans();
+  void ban(const AutoBan& ban);
+  bool rate_exempt(const auth::IpAddress& source) const;
   void maybe_shut_down();
   void publish_buyer_caps();
 };
@@ -89,6 +112,36 @@ void SipServer::Impl::run(std::promise<std::expected<void, std::string>>& starte
   ban_gauge_timer.reset();
   pump.close();
   if (on_stopped) on_stopped();
+}
+
+// Sources that are never rate limited: a publisher's allowlisted address
+// (its traffic is what sipgw is for) and the front ends that carry many
+// publishers' traffic.
+bool SipServer::Impl::rate_exempt(const auth::IpAddress& source) const {
+  if (snapshot->publisher_for_source(source) != nullptr) return true;
+  const auto& front_ends = snapshot->settings.front_end_addresses;
+  return std::any_of(front_ends.begin(), front_ends.end(), [&](const auth::Cidr& c) { return auth::contains(c, source); });
+}
+
+std::optional<Refusal> SipServer::Impl::on_request(std::string_view method, const auth::IpAddress& source,
+                                                   bool new_request) {
+  metrics.request_received(method);
+  const RatePolicy policy = rate_policy(snapshot->settings);
+  if (policy.requests_per_second == 0 && policy.new_requests_per_second == 0) return std::nullopt;
+  if (rate_exempt(source)) return std::nullopt;
+  const std::int64_t now = pump.clock().now_ms();
+  const RateVerdict verdict = rate_limiter.admit(source, new_request, now, policy);
+  if (verdict == RateVerdict::pass) return std::nullopt;
+  metrics.request_refused(verdict == RateVerdict::flood ? "flood" : "rate_limited");
+  if (verdict == RateVerdict::flood) {
+    const auto seconds = std::chrono::seconds(snapshot->settings.flood_ban_seconds);
+    spdlog::warn("banning {} for {} s: over its request rate {} times within a second", auth::to_string(source),
+                 seconds.count(), SourceRateLimiter::flood_line(new_request ? policy.new_requests_per_second
+                                                                            : policy.requests_per_second));
+    ban(guard.flooding(source, now, seconds));
+  }
+  if (!new_request) return std::nullopt;  // counted, never refused: it belongs to a call
+  return Refusal{503, "Service Unavailable", "Retry-After: 1"};
 }
 
 Refusal SipServer::Impl::on_options(const std::string& host, const auth::IpAddress& source) {
@@ -210,16 +263,35 @@ void SipServer::Impl::count_failed_authentication(const auth::IpAddress& source,
   if (!ban) return;
   spdlog::warn("banning {} for {} s after {} failed authentications", auth::to_string(source), s.ban_seconds,
                ban->failures);
+  this->ban(*ban);
+}
+
+// A ban sipgw hands out itself: stored through the Asio side, dropped by the
+// kernel from now on.
+void SipServer::Impl::ban(const AutoBan& ban) {
   metrics.auto_ban();
-  if (ban_sink) ban_sink(*ban);
+  if (ban_sink) ban_sink(ban);
   publish_bans();
 }
 
-// The gauge counts bans in force; they also run out between events, so it
-// is refreshed every 10 s as well.
+// The gauge and the kernel's drop list follow the bans in force; bans also
+// run out between events, so both are refreshed every 2 s as well (the drop
+// list is reinstalled only when it changed).
 void SipServer::Impl::publish_bans() {
-  metrics.bans_active(guard.active_bans(*snapshot, pump.clock().now_ms()));
-  if (ban_gauge_timer) ban_gauge_timer->start(std::chrono::seconds(10), [this] { publish_bans(); });
+  const std::int64_t now = pump.clock().now_ms();
+  metrics.bans_active(guard.active_bans(*snapshot, now));
+  std::vector<auth::Cidr> drop;
+  if (snapshot->settings.ban_drops) drop = guard.bans_in_force(*snapshot, now);
+  const std::size_t before = drop_filter.installed().size();
+  if (auto installed = drop_filter.install(drop); !installed) {
+    if (!drop_filter_failed) spdlog::error("the kernel cannot drop banned sources ({}): sipgw answers them 403", installed.error());
+    drop_filter_failed = true;
+  } else if (*installed > 0 || before != drop.size()) {
+    spdlog::info("the kernel drops {} banned source prefix(es) on {} SIP socket(s){}", drop.size(), *installed,
+                 drop_filter.left_out() ? fmt::format(" ({} beyond the program size get 403)", drop_filter.left_out()) : "");
+  }
+  metrics.kernel_drops(drop_filter.dropped());
+  if (ban_gauge_timer) ban_gauge_timer->start(std::chrono::seconds(2), [this] { publish_bans(); });
 }
 
 void SipServer::Impl::publish_buyer_caps() {

@@ -29,9 +29,27 @@ std::optional<AutoBan> SourceGuard::failed_authentication(const routing::Snapsho
   const int count = f.count;
   failures_.erase(it);
   AutoBan ban{auth::Cidr{source, static_cast<std::uint8_t>(source.family == auth::IpFamily::v4 ? 32 : 128)}, now_ms,
-              now_ms + policy.duration.count() * 1000, count};
+              now_ms + policy.duration.count() * 1000, count, "authentication failures"};
   fresh_bans_[key] = ban;
   return ban;
+}
+
+AutoBan SourceGuard::flooding(const auth::IpAddress& source, std::int64_t now_ms, std::chrono::seconds duration) {
+  AutoBan ban{auth::Cidr{source, static_cast<std::uint8_t>(source.family == auth::IpFamily::v4 ? 32 : 128)}, now_ms,
+              now_ms + duration.count() * 1000, 0, "request flood"};
+  fresh_bans_[auth::to_string(source)] = ban;
+  return ban;
+}
+
+std::vector<auth::Cidr> SourceGuard::bans_in_force(const routing::Snapshot& snapshot, std::int64_t now_ms) const {
+  std::vector<auth::Cidr> out;
+  snapshot.bans.for_each([&](const auth::Cidr& cidr, const routing::Ban& ban) {
+    if (!ban.expires_at || *ban.expires_at > now_ms) out.push_back(cidr);
+  });
+  for (const auto& [key, ban] : fresh_bans_) {
+    if (ban.expires_at_ms > now_ms) out.push_back(ban.cidr);
+  }
+  return out;
 }
 
 void SourceGuard::snapshot_loaded(const routing::Snapshot& snapshot) {

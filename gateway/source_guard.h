@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace sipgw::gateway {
 
@@ -37,6 +38,7 @@ struct AutoBan {
   std::int64_t created_at_ms;
   std::int64_t expires_at_ms;
   int failures;
+  std::string note;  // why, as `sipgwctl ban list` shows it
 };
 
 class SourceGuard {
@@ -48,6 +50,12 @@ class SourceGuard {
   // reused nonce count); the ban it triggers, if any.
   std::optional<AutoBan> failed_authentication(const routing::Snapshot& snapshot, const auth::IpAddress& source,
                                                std::int64_t now_ms, const BanPolicy& policy);
+  // The source was refused for flooding: banned for `duration` (never a
+  // source on an allowlist; the caller does not limit those).
+  AutoBan flooding(const auth::IpAddress& source, std::int64_t now_ms, std::chrono::seconds duration);
+  // Every ban in force now, the snapshot's and this memory's: what the
+  // kernel drops (drop_filter.h).
+  std::vector<auth::Cidr> bans_in_force(const routing::Snapshot& snapshot, std::int64_t now_ms) const;
   // A new snapshot is in use: the bans it holds (and those an admin lifted
   // more than a second after they were made) leave this memory.
   void snapshot_loaded(const routing::Snapshot& snapshot);

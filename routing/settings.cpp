@@ -19,11 +19,11 @@ std::expected<void, std::string> set_header_name(std::string& field, std::string
 }
 
 std::expected<void, std::string> set_seconds(std::int64_t& field, std::string_view key, std::string_view value,
-                                             std::int64_t min, std::int64_t max) {
+                                             std::int64_t min, std::int64_t max, std::string_view unit = "seconds") {
   std::int64_t n = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
   if (value.empty() || ec != std::errc{} || end != value.data() + value.size() || n < min || n > max) {
-    return std::unexpected("setting " + std::string(key) + ": '" + std::string(value) + "' is not a whole number of seconds from " +
+    return std::unexpected("setting " + std::string(key) + ": '" + std::string(value) + "' is not a whole number of " + std::string(unit) + " from " +
                            std::to_string(min) + " to " + std::to_string(max));
   }
   field = n;
@@ -50,6 +50,10 @@ const std::vector<SettingInfo>& known_settings() {
       {"security.auth_failures", "authentication failures from one source that ban it (0: never ban)"},
       {"security.auth_window", "seconds within which those failures count"},
       {"security.ban_seconds", "seconds an automatic ban lasts"},
+      {"security.ban_response", "what a banned source gets: drop (no answer, the default) or 403"},
+      {"security.request_rate", "requests a second one source may send (bursts of twice that; 0: no limit; allowlisted sources and front ends are exempt)"},
+      {"security.new_request_rate", "out-of-dialog requests (INVITE, OPTIONS) a second one source may send (0: no limit)"},
+      {"security.flood_ban_seconds", "seconds a source is banned after being refused twice its rate within one second"},
       {"sip.user_agent", "User-Agent header on sipgw's SIP messages (empty, the default: none)"},
   };
   return kKnown;
@@ -100,6 +104,16 @@ std::expected<void, std::string> apply_setting(Settings& s, std::string_view key
   }
   if (key == "security.auth_window") return set_seconds(s.ban_window_seconds, key, value, 1, 86400);
   if (key == "security.ban_seconds") return set_seconds(s.ban_seconds, key, value, 1, 365 * 86400);
+  if (key == "security.ban_response") {
+    if (value != "drop" && value != "403") {
+      return std::unexpected("setting security.ban_response: '" + std::string(value) + "' is neither drop nor 403");
+    }
+    s.ban_drops = value == "drop";
+    return {};
+  }
+  if (key == "security.request_rate") return set_seconds(s.request_rate, key, value, 0, 1000000, "requests a second");
+  if (key == "security.new_request_rate") return set_seconds(s.new_request_rate, key, value, 0, 1000000, "requests a second");
+  if (key == "security.flood_ban_seconds") return set_seconds(s.flood_ban_seconds, key, value, 1, 86400);
   if (key == "sip.user_agent") {
     const bool printable = std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
     if (value.size() > 64 || !printable) {
@@ -129,6 +143,10 @@ std::string setting_value(const Settings& s, std::string_view key) {
   if (key == "security.auth_failures") return std::to_string(s.ban_after_failures);
   if (key == "security.auth_window") return std::to_string(s.ban_window_seconds);
   if (key == "security.ban_seconds") return std::to_string(s.ban_seconds);
+  if (key == "security.ban_response") return s.ban_drops ? "drop" : "403";
+  if (key == "security.request_rate") return std::to_string(s.request_rate);
+  if (key == "security.new_request_rate") return std::to_string(s.new_request_rate);
+  if (key == "security.flood_ban_seconds") return std::to_string(s.flood_ban_seconds);
   return {};
 }
 

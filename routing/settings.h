@@ -50,6 +50,16 @@ struct Settings {
   std::int64_t ban_after_failures = 5;
   std::int64_t ban_window_seconds = 60;
   std::int64_t ban_seconds = 900;
+  // What a banned source hears: nothing (the kernel drops its packets, see
+  // gateway/drop_filter.h) or 403 Forbidden.
+  bool ban_drops = true;
+  // Per-source request rates (requests a second, bursts of twice that; 0:
+  // no limit). Sources on a publisher's allowlist and front ends are not
+  // limited. A source refused twice its rate within one second is banned
+  // for flood_ban_seconds.
+  std::int64_t request_rate = 200;
+  std::int64_t new_request_rate = 100;
+  std::int64_t flood_ban_seconds = 60;
 };
 
 struct SettingInfo {

@@ -270,6 +270,13 @@ class GatewayTest : public ::testing::Test {
   static bool has_line(const std::string& text, const std::string& line) {
     return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
   }
+  // The value of a sample line "name{labels} value" (name with its labels,
+  // if any), or -1 when it is not there.
+  static double metric(const std::string& text, const std::string& name) {
+    const auto at = ("\n" + text).find("\n" + name + " ");
+    if (at == std::string::npos) return -1;
+    return std::atof(text.c_str() + at + name.size() + 1);
+  }
 
   // Starts sipgw with exactly these arguments and waits until it answers
   // OPTIONS at `ready` (default: UDP on 127.0.0.1 at the test's SIP port).

@@ -20,9 +20,10 @@ class Security : public GatewayTest {
 
   // One guess: INVITE, the 407's nonce, INVITE again with a correct digest
   // answer for `password`. The final status of the last INVITE (403 at once
-  // when sipgw refuses before challenging). No password: only the first
-  // INVITE (407 when sipgw would listen, 403 when the source is banned).
-  int guess(const std::string& password) {
+  // when sipgw refuses before challenging; 0 when nothing answers, as for a
+  // banned source by default). No password: only the first INVITE (407 when
+  // sipgw would listen).
+  int guess(const std::string& password, std::chrono::milliseconds limit = 3s) {
     SipEndpoint gateway{"127.0.0.1", sip_port_, false};
     SipProbe probe(gateway, kCracker);
     const std::string uri = "sip:+18882223333@digest.test";
@@ -34,7 +35,7 @@ class Security : public GatewayTest {
              "\r\nCSeq: " + std::to_string(cseq) + " INVITE\r\nContact: <sip:alice@" + kCracker + ":" +
              std::to_string(probe.local_port()) + ">\r\nMax-Forwards: 70\r\n" + authorization + "Content-Length: 0\r\n\r\n";
     };
-    auto challenge = probe.final_response(invite(1, ""), 3s);
+    auto challenge = probe.final_response(invite(1, ""), limit);
     if (password.empty()) return challenge ? status_of(*challenge) : 0;  // only knocking
     if (!challenge) return 0;
     if (status_of(*challenge) != 407) return status_of(*challenge);
@@ -64,14 +65,19 @@ TEST_F(Security, ABruteForceNeverGetsInAndItsSourceIsBannedAcrossARestart) {
   provision_basic();  // alice / alice-secret on digest.test; 127.0.0.1 allowlisted for pub1
   start_with_metrics();
   std::map<int, int> statuses;
-  for (int i = 0; i < 50; ++i) ++statuses[guess("wrong-" + std::to_string(i))];
-  const int right = guess("alice-secret");  // the right password, after 50 wrong ones
-  EXPECT_EQ(right, 403) << "the cracker got in";
-  EXPECT_EQ(statuses[403], 50);
+  // A banned source hears nothing (security.ban_response drop): past the
+  // ban each guess waits out a short limit.
+  for (int i = 0; i < 50; ++i) ++statuses[guess("wrong-" + std::to_string(i), statuses[0] > 0 ? 300ms : 3s)];
+  const int right = guess("alice-secret", 1s);  // the right password, after 50 wrong ones
+  EXPECT_EQ(right, 0) << "the cracker got an answer";
+  EXPECT_EQ(statuses[403], 5);  // wrong passwords, answered
+  EXPECT_EQ(statuses[0], 45);   // banned: dropped by the kernel, never answered
   EXPECT_EQ(statuses[407], 0);
   EXPECT_TRUE(has_line("sipgw_auto_bans_total 1")) << scrape();
   EXPECT_TRUE(has_line("sipgw_auth_failures_total{domain=\"digest.test\",reason=\"bad_credentials\"} 5")) << scrape();
-  EXPECT_TRUE(has_line("sipgw_requests_refused_total{cause=\"banned\"} 46")) << scrape();  // guesses 6 to 51
+  // Counted, though sipgw never saw them: the kernel's count at the socket.
+  EXPECT_TRUE(eventually([&] { return GatewayTest::metric(scrape(), "sipgw_packets_dropped_total") >= 46; })) << scrape();
+  EXPECT_FALSE(has_line("sipgw_requests_refused_total{cause=\"banned\"} 1")) << scrape();
   EXPECT_TRUE(eventually([&] { return has_line("sipgw_bans_active 1"); })) << scrape();
   auto bans = ctl_json({"ban", "list"});
   ASSERT_EQ(bans.size(), 1u) << bans.dump();
@@ -83,12 +89,12 @@ TEST_F(Security, ABruteForceNeverGetsInAndItsSourceIsBannedAcrossARestart) {
   EXPECT_EQ(p.wait(), 0);
   EXPECT_EQ(b.wait(), 0);
 
-  // The ban is stored: after a restart the cracker is refused before any challenge.
+  // The ban is stored: after a restart the cracker is still dropped.
   gateway_.signal(SIGTERM);
   ASSERT_EQ(gateway_.wait(20s), 0);
   start_with_metrics();
-  EXPECT_EQ(guess("alice-secret"), 403);
-  EXPECT_TRUE(has_line("sipgw_requests_refused_total{cause=\"banned\"} 1")) << scrape();
+  EXPECT_EQ(guess("alice-secret", 1s), 0);
+  EXPECT_TRUE(eventually([&] { return GatewayTest::metric(scrape(), "sipgw_packets_dropped_total") >= 1; })) << scrape();
 
   // Lifted while sipgw runs: challenged again, and the right password works.
   ASSERT_EQ(ctl({"ban", "remove", "127.0.0.2/32"}), 0);
@@ -96,19 +102,82 @@ TEST_F(Security, ABruteForceNeverGetsInAndItsSourceIsBannedAcrossARestart) {
   EXPECT_TRUE(has_line("sipgw_bans_active 0")) << scrape();
 }
 
+// With security.ban_response 403 a banned source is answered, as any
+// refused caller is.
 TEST_F(Security, AnAdminBanTakesEffectWhileSipgwRunsAndNeverShadowsTheAllowlistSilently) {
   provision_basic();
+  ASSERT_EQ(ctl({"setting", "set", "security.ban_response", "403"}), 0);
   start_with_metrics();
   EXPECT_NE(ctl({"ban", "add", "127.0.0.0/8"}), 0);  // covers pub1's 127.0.0.1: refused without the override
   ASSERT_EQ(ctl({"ban", "add", "127.0.0.2", "--seconds", "600", "--note", "scanner"}), 0);
   EXPECT_EQ(guess(""), 407);
   EXPECT_TRUE(eventually([&] { return guess("") == 403; })) << scrape();
   EXPECT_TRUE(has_line("sipgw_bans_active 1")) << scrape();
+  EXPECT_TRUE(has_line("sipgw_requests_refused_total{cause=\"banned\"} 1")) << scrape();
   // Forced over the allowlist, a ban applies to the allowlisted publisher too.
   ASSERT_EQ(ctl({"ban", "add", "127.0.0.1", "--override-allowlist"}), 0);
   PublisherPlan plan;
   plan.expect = 403;
   EXPECT_TRUE(eventually([&] { return place(plan).wait() == 0; }, 5s));
+}
+
+// Request rate limits per source: over the rate a new request gets 503 with
+// Retry-After; refused twice the rate within a second, the source is banned
+// as a flood and the kernel drops it. The allowlisted publisher is never
+// limited and keeps calling.
+TEST_F(Security, ASourceOverItsRateGets503AndAFloodIsDroppedWhileThePublisherCallsOn) {
+  provision_basic();
+  ASSERT_EQ(ctl({"setting", "set", "security.new_request_rate", "5"}), 0);  // bursts of 10
+  start_with_metrics();
+  SipEndpoint gateway{"127.0.0.1", sip_port_, false};
+  std::map<int, int> statuses;
+  std::optional<std::string> refused;
+  {
+    SipProbe probe(gateway, "127.0.0.3");
+    for (int i = 0; i < 15; ++i) {
+      auto reply = probe.final_response(sip_request("OPTIONS", gateway, probe.local_port()), 3s);
+      const int status = reply ? status_of(*reply) : 0;
+      ++statuses[status];
+      if (status == 503 && !refused) refused = reply;
+    }
+  }
+  EXPECT_GE(statuses[200], 10);
+  EXPECT_LE(statuses[200], 12);
+  EXPECT_GE(statuses[503], 3);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(header_of(*refused, "Retry-After").value_or(""), "1") << *refused;
+  EXPECT_GE(GatewayTest::metric(scrape(), "sipgw_requests_refused_total{cause=\"rate_limited\"}"), 3) << scrape();
+
+  // The allowlisted publisher's own address is never limited.
+  {
+    SipProbe probe(gateway, "127.0.0.1");
+    int answered = 0;
+    for (int i = 0; i < 40; ++i) {
+      auto reply = probe.final_response(sip_request("OPTIONS", gateway, probe.local_port()), 3s);
+      answered += reply && status_of(*reply) == 200;
+    }
+    EXPECT_EQ(answered, 40);
+  }
+
+  // A flood: 200 OPTIONS at once from 127.0.0.4.
+  {
+    SipProbe flooder(gateway, "127.0.0.4");
+    for (int i = 0; i < 200; ++i) flooder.send(sip_request("OPTIONS", gateway, flooder.local_port()));
+    int answers = 0;
+    while (flooder.receive(500ms)) ++answers;
+    EXPECT_LT(answers, 200);
+    EXPECT_TRUE(has_line("sipgw_requests_refused_total{cause=\"flood\"} 1")) << scrape();
+    EXPECT_TRUE(eventually([&] {
+      auto bans = ctl_json({"ban", "list"});
+      return bans.size() == 1 && bans[0]["cidr"] == "127.0.0.4/32" && bans[0]["note"] == "request flood";
+    })) << ctl_json({"ban", "list"}).dump();
+    // From now on nothing from it is answered.
+    EXPECT_FALSE(flooder.final_response(sip_request("OPTIONS", gateway, flooder.local_port()), 1s));
+  }
+  auto b = answering_buyer({"pub1", std::nullopt, "camp1"});
+  auto p = place({});
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
 }
 
 }  // namespace

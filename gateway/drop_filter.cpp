@@ -1,0 +1,182 @@
+#include "gateway/drop_filter.h"
+
+#include <linux/filter.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+#include <tuple>
+
+namespace sipgw::gateway {
+
+namespace {
+
+static_assert(sizeof(FilterInstruction) == sizeof(sock_filter));
+
+constexpr std::uint32_t kPass = 0xFFFFFFFF;  // keep the whole packet
+// The IP header's source address, relative to the network header (socket
+// filters see the transport payload at offset 0).
+constexpr std::uint32_t kV4Source = static_cast<std::uint32_t>(SKF_NET_OFF + 12);
+constexpr std::uint32_t kV6Source = static_cast<std::uint32_t>(SKF_NET_OFF + 8);
+
+FilterInstruction stmt(std::uint16_t code, std::uint32_t k) { return {code, 0, 0, k}; }
+FilterInstruction jump(std::uint16_t code, std::uint32_t k, std::uint8_t jt, std::uint8_t jf) { return {code, jt, jf, k}; }
+
+// The 32-bit word `word` (0 = most significant) of a prefix and its mask.
+struct Word {
+  std::uint32_t value;
+  std::uint32_t mask;
+};
+
+Word word_of(const auth::Cidr& cidr, int word, int words) {
+  const auth::uint128 mask = auth::prefix_mask(cidr.network.family, cidr.length);
+  const int shift = 32 * (words - 1 - word);
+  return {static_cast<std::uint32_t>(cidr.network.value >> shift), static_cast<std::uint32_t>(mask >> shift)};
+}
+
+// Drops the packet when its source lies in cidr: for each 32-bit word the
+// prefix covers, load it, mask it and compare; a mismatch jumps to the
+// next entry, a full match reaches "return 0" (drop).
+std::vector<FilterInstruction> entry_for(const auth::Cidr& cidr) {
+  const bool v4 = cidr.network.family == auth::IpFamily::v4;
+  const int words = v4 ? 1 : 4;
+  if (cidr.length == 0) return {stmt(BPF_RET | BPF_K, 0)};
+  const int covered = (cidr.length + 31) / 32;
+  std::vector<FilterInstruction> out;
+  std::vector<std::size_t> mismatch_jumps;
+  for (int w = 0; w < covered; ++w) {
+    const Word word = word_of(cidr, w, words);
+    out.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, (v4 ? kV4Source : kV6Source) + 4 * w));
+    if (word.mask != 0xFFFFFFFF) out.push_back(stmt(BPF_ALU | BPF_AND | BPF_K, word.mask));
+    mismatch_jumps.push_back(out.size());
+    out.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, word.value & word.mask, 0, 0));
+  }
+  out.push_back(stmt(BPF_RET | BPF_K, 0));
+  // A mismatch skips the rest of the entry, its "drop" included.
+  for (std::size_t at : mismatch_jumps) out[at].jf = static_cast<std::uint8_t>(out.size() - at - 1);
+  return out;
+}
+
+void append(std::vector<FilterInstruction>& program, const auth::Cidr& cidr, std::size_t max_instructions,
+            std::size_t& left_out) {
+  auto entry = entry_for(cidr);
+  if (program.size() + entry.size() + 1 > max_instructions) {
+    ++left_out;
+    return;
+  }
+  program.insert(program.end(), entry.begin(), entry.end());
+}
+
+std::expected<void, std::string> attach(int fd, const std::vector<FilterInstruction>& program) {
+  if (program.size() == 1) {
+    // Nothing to drop: no filter at all (ENOENT when there was none).
+    // The kernel wants an int-sized option here, though it reads none.
+    const int unused = 0;
+    if (setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof unused) != 0 && errno != ENOENT) {
+      return std::unexpected(std::string("SO_DETACH_FILTER: ") + std::strerror(errno));
+    }
+    return {};
+  }
+  sock_fprog fprog{static_cast<unsigned short>(program.size()),
+                   reinterpret_cast<sock_filter*>(const_cast<FilterInstruction*>(program.data()))};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0) {
+    return std::unexpected(std::string("SO_ATTACH_FILTER: ") + std::strerror(errno));
+  }
+  return {};
+}
+
+}  // namespace
+
+DropProgram compile_drop_program(const std::vector<auth::Cidr>& sources, std::size_t max_instructions) {
+  DropProgram program;
+  // Shortest prefixes first: they cover the most, and a full program then
+  // leaves out single addresses rather than whole networks.
+  std::vector<auth::Cidr> sorted = sources;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auth::Cidr& a, const auth::Cidr& b) { return a.length < b.length; });
+  for (const auto& cidr : sorted) {
+    append(cidr.network.family == auth::IpFamily::v4 ? program.v4 : program.v6, cidr, max_instructions, program.left_out);
+  }
+  program.v4.push_back(stmt(BPF_RET | BPF_K, kPass));
+  program.v6.push_back(stmt(BPF_RET | BPF_K, kPass));
+  return program;
+}
+
+std::expected<std::size_t, std::string> DropFilter::install(std::vector<auth::Cidr> sources) {
+  std::sort(sources.begin(), sources.end(), [](const auth::Cidr& a, const auth::Cidr& b) {
+    return std::tie(a.network.family, a.network.value, a.length) < std::tie(b.network.family, b.network.value, b.length);
+  });
+  sources.erase(std::unique(sources.begin(), sources.end(),
+                            [](const auth::Cidr& a, const auth::Cidr& b) {
+                              return a.network == b.network && a.length == b.length;
+                            }),
+                sources.end());
+  const bool same = ever_installed_ && sources.size() == installed_.size() &&
+                    std::equal(sources.begin(), sources.end(), installed_.begin(), [](const auth::Cidr& a, const auth::Cidr& b) {
+                      return a.network == b.network && a.length == b.length;
+                    });
+  if (same) return 0;
+  const DropProgram program = compile_drop_program(sources);
+  std::size_t sockets = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    int fd = -1;
+    try {
+      fd = std::stoi(entry.path().filename().string());
+    } catch (...) {
+      continue;
+    }
+    struct stat st {};
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    sockaddr_storage local{};
+    socklen_t length = sizeof local;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) continue;
+    std::uint16_t port = 0;
+    const std::vector<FilterInstruction>* chosen = nullptr;
+    if (local.ss_family == AF_INET) {
+      port = ntohs(reinterpret_cast<sockaddr_in*>(&local)->sin_port);
+      chosen = &program.v4;
+    } else if (local.ss_family == AF_INET6) {
+      port = ntohs(reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
+      chosen = &program.v6;
+    } else {
+      continue;
+    }
+    if (std::find(ports_.begin(), ports_.end(), port) == ports_.end()) continue;
+    if (auto attached = attach(fd, *chosen); !attached) return std::unexpected(attached.error());
+    ++sockets;
+    int type = 0, listening = 0;
+    socklen_t size = sizeof type;
+    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &size);
+    size = sizeof listening;
+    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size);
+    if ((type == SOCK_DGRAM || listening) && std::find(counted_.begin(), counted_.end(), fd) == counted_.end()) {
+      counted_.push_back(fd);
+    }
+  }
+  if (ec) return std::unexpected("cannot list /proc/self/fd: " + ec.message());
+  installed_ = std::move(sources);
+  ever_installed_ = true;
+  left_out_ = program.left_out;
+  return sockets;
+}
+
+std::uint64_t DropFilter::dropped() const {
+  std::uint64_t total = 0;
+  for (int fd : counted_) {
+    std::uint32_t meminfo[SK_MEMINFO_VARS] = {};
+    socklen_t size = sizeof meminfo;
+    if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, meminfo, &size) == 0 && size > SK_MEMINFO_DROPS * sizeof(std::uint32_t)) {
+      total += meminfo[SK_MEMINFO_DROPS];
+    }
+  }
+  return total;
+}
+
+}  // namespace sipgw::gateway
