@@ -3,6 +3,7 @@
 #include <linux/filter.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <system_error>
 #include <tuple>
 
@@ -92,6 +95,60 @@ std::expected<void, std::string> attach(int fd, const std::vector<FilterInstruct
   return {};
 }
 
+struct SipSocket {
+  int fd;
+  bool v6;
+  int type;
+  bool listening;
+};
+
+// Every socket of this process whose local port is a SIP port.
+template <class F>
+std::expected<void, std::string> for_each_sip_socket(const std::vector<std::uint16_t>& ports, F&& f) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    int fd = -1;
+    try {
+      fd = std::stoi(entry.path().filename().string());
+    } catch (...) {
+      continue;
+    }
+    struct stat st {};
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    sockaddr_storage local{};
+    socklen_t length = sizeof local;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) continue;
+    std::uint16_t port = 0;
+    if (local.ss_family == AF_INET) {
+      port = ntohs(reinterpret_cast<sockaddr_in*>(&local)->sin_port);
+    } else if (local.ss_family == AF_INET6) {
+      port = ntohs(reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
+    } else {
+      continue;
+    }
+    if (std::find(ports.begin(), ports.end(), port) == ports.end()) continue;
+    int type = 0, listening = 0;
+    socklen_t size = sizeof type;
+    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &size);
+    size = sizeof listening;
+    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size);
+    f(SipSocket{fd, local.ss_family == AF_INET6, type, listening != 0});
+  }
+  if (ec) return std::unexpected("cannot list /proc/self/fd: " + ec.message());
+  return {};
+}
+
+// The peer of an accepted TCP connection.
+std::optional<auth::IpAddress> peer_of(const SipSocket& socket) {
+  if (socket.type != SOCK_STREAM || socket.listening) return std::nullopt;
+  sockaddr_storage peer{};
+  socklen_t length = sizeof peer;
+  if (getpeername(socket.fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0) return std::nullopt;
+  auto ip = auth::ip_from_sockaddr(&peer, length);
+  if (!ip) return std::nullopt;
+  return *ip;
+}
+
 }  // namespace
 
 DropProgram compile_drop_program(const std::vector<auth::Cidr>& sources, std::size_t max_instructions) {
@@ -124,43 +181,21 @@ std::expected<std::size_t, std::string> DropFilter::install(std::vector<auth::Ci
   if (same) return 0;
   const DropProgram program = compile_drop_program(sources);
   std::size_t sockets = 0;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
-    int fd = -1;
-    try {
-      fd = std::stoi(entry.path().filename().string());
-    } catch (...) {
-      continue;
+  std::string failure;
+  auto scanned = for_each_sip_socket(ports_, [&](const SipSocket& socket) {
+    if (!failure.empty()) return;
+    if (auto attached = attach(socket.fd, socket.v6 ? program.v6 : program.v4); !attached) {
+      failure = attached.error();
+      return;
     }
-    struct stat st {};
-    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
-    sockaddr_storage local{};
-    socklen_t length = sizeof local;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) continue;
-    std::uint16_t port = 0;
-    const std::vector<FilterInstruction>* chosen = nullptr;
-    if (local.ss_family == AF_INET) {
-      port = ntohs(reinterpret_cast<sockaddr_in*>(&local)->sin_port);
-      chosen = &program.v4;
-    } else if (local.ss_family == AF_INET6) {
-      port = ntohs(reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
-      chosen = &program.v6;
-    } else {
-      continue;
-    }
-    if (std::find(ports_.begin(), ports_.end(), port) == ports_.end()) continue;
-    if (auto attached = attach(fd, *chosen); !attached) return std::unexpected(attached.error());
     ++sockets;
-    int type = 0, listening = 0;
-    socklen_t size = sizeof type;
-    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &size);
-    size = sizeof listening;
-    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size);
-    if ((type == SOCK_DGRAM || listening) && std::find(counted_.begin(), counted_.end(), fd) == counted_.end()) {
-      counted_.push_back(fd);
+    if ((socket.type == SOCK_DGRAM || socket.listening) &&
+        std::find(counted_.begin(), counted_.end(), socket.fd) == counted_.end()) {
+      counted_.push_back(socket.fd);
     }
-  }
-  if (ec) return std::unexpected("cannot list /proc/self/fd: " + ec.message());
+  });
+  if (!failure.empty()) return std::unexpected(failure);
+  if (!scanned) return std::unexpected(scanned.error());
   installed_ = std::move(sources);
   ever_installed_ = true;
   left_out_ = program.left_out;
@@ -177,6 +212,40 @@ std::uint64_t DropFilter::dropped() const {
     }
   }
   return total;
+}
+
+std::vector<ConnectionCount> DropFilter::connections() const {
+  std::map<std::pair<int, auth::uint128>, std::size_t> counts;
+  (void)for_each_sip_socket(ports_, [&](const SipSocket& socket) {
+    if (auto peer = peer_of(socket)) ++counts[{static_cast<int>(peer->family), peer->value}];
+  });
+  std::vector<ConnectionCount> out;
+  out.reserve(counts.size());
+  for (const auto& [key, n] : counts) out.push_back({auth::IpAddress{static_cast<auth::IpFamily>(key.first), key.second}, n});
+  return out;
+}
+
+std::size_t DropFilter::shut_down_connections(const auth::IpAddress& source) const {
+  std::size_t n = 0;
+  (void)for_each_sip_socket(ports_, [&](const SipSocket& socket) {
+    auto peer = peer_of(socket);
+    if (peer && *peer == source && ::shutdown(socket.fd, SHUT_RDWR) == 0) ++n;
+  });
+  return n;
+}
+
+std::size_t DropFilter::shut_down_idle(std::chrono::milliseconds idle) const {
+  std::size_t n = 0;
+  (void)for_each_sip_socket(ports_, [&](const SipSocket& socket) {
+    if (socket.type != SOCK_STREAM || socket.listening) return;
+    tcp_info info{};
+    socklen_t length = sizeof info;
+    if (getsockopt(socket.fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return;
+    if (info.tcpi_state != TCP_ESTABLISHED) return;
+    const auto limit = static_cast<std::uint64_t>(idle.count());
+    if (info.tcpi_last_data_recv >= limit && info.tcpi_last_data_sent >= limit && ::shutdown(socket.fd, SHUT_RDWR) == 0) ++n;
+  });
+  return n;
 }
 
 }  // namespace sipgw::gateway

@@ -14,6 +14,7 @@
 
 #include "auth/cidr.h"
 
+#include <chrono>
 #include <cstdint>
 #include <expected>
 #include <string>
@@ -40,6 +41,12 @@ struct DropProgram {
 // BPF_MAXINSNS is 4096: about 1,000 IPv4 prefixes.
 DropProgram compile_drop_program(const std::vector<auth::Cidr>& sources, std::size_t max_instructions = 4096);
 
+// Accepted TCP connections on the SIP ports from one peer address.
+struct ConnectionCount {
+  auth::IpAddress source;
+  std::size_t connections = 0;
+};
+
 class DropFilter {
  public:
   // The SIP listen ports: every socket of this process whose local port is
@@ -54,6 +61,19 @@ class DropFilter {
   // found so far (SO_MEMINFO): banned sources, and datagrams that found the
   // receive buffer full.
   std::uint64_t dropped() const;
+
+  // The accepted TCP connections on the SIP ports, by peer (Sofia keeps no
+  // count and has no cap, so sipgw counts the descriptors).
+  std::vector<ConnectionCount> connections() const;
+  // Shuts down every accepted connection from source: Sofia sees the end,
+  // closes the descriptor and frees the transport itself (closing it here
+  // would pull it from under Sofia). How many.
+  std::size_t shut_down_connections(const auth::IpAddress& source) const;
+  // Shuts down accepted connections nothing crossed either way for `idle`
+  // (TCP_INFO). Sofia closes idle connections itself only once it armed a
+  // timer for them, and it arms none for a connection that never sent a
+  // byte. How many.
+  std::size_t shut_down_idle(std::chrono::milliseconds idle) const;
   std::size_t left_out() const { return left_out_; }
 
  private:

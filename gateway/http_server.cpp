@@ -58,18 +58,28 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 HttpServer::HttpServer(boost::asio::io_context& io, const std::string& address, unsigned short port, Handler handler)
-    : acceptor_(io, tcp::endpoint(boost::asio::ip::make_address(address), port)), handler_(std::move(handler)) {
+    : acceptor_(io, tcp::endpoint(boost::asio::ip::make_address(address), port)), retry_(io), handler_(std::move(handler)) {
   accept();
 }
 
 void HttpServer::stop() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  retry_.cancel();
 }
 
 void HttpServer::accept() {
   acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
-    if (ec) return;  // closed
+    if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;  // stopped
+    if (ec) {
+      // Out of descriptors (or another passing error): the endpoint must
+      // come back once there are some again, and must not spin meanwhile.
+      retry_.expires_after(std::chrono::milliseconds(100));
+      retry_.async_wait([this](beast::error_code waited) {
+        if (!waited) accept();
+      });
+      return;
+    }
     std::make_shared<Session>(std::move(socket), handler_)->start();
     accept();
   });

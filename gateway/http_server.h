@@ -28,6 +28,7 @@ class HttpServer {
  private:
   void accept();
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_;  // after an accept error (EMFILE): try again, without spinning
   Handler handler_;
 };
 

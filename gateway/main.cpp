@@ -11,6 +11,8 @@
 #include "gateway/provisioning_watcher.h"
 #include "gateway/sip_server.h"
 
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 #include <boost/asio.hpp>
 #include <spdlog/async.h>
@@ -41,6 +43,19 @@ void setup_logging(const std::string& level) {
 
 }  // namespace
 
+// Each SIP TCP connection is a descriptor: the soft limit goes up to the
+// hard one (the unit sets LimitNOFILE), so sip.tcp_max_connections, not the
+// default 1024, is what bounds them, and the metrics endpoint keeps room.
+static void raise_descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    spdlog::debug("descriptor limit raised from {} to {}", before, limit.rlim_cur);
+  }
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"sipgw: SIP ingress gateway for pay-per-call traffic"};
   const char* env_db = std::getenv("SIPGW_DB");
@@ -67,6 +82,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   setup_logging(log_level);
+  raise_descriptor_limit();
 
   auto plan = gateway::plan_listen(listen, public_address);
   if (!plan) {

@@ -54,6 +54,11 @@ Metrics::Metrics(const std::string& version)
                         .Help("Packets the kernel dropped at sipgw's SIP sockets: banned sources (security.ban_response drop) and full receive buffers")
                         .Register(*registry_)
                         .Add({})),
+      tcp_connections_(prometheus::BuildGauge()
+                           .Name("sipgw_tcp_connections")
+                           .Help("Accepted SIP TCP connections open (counted every 2 s)")
+                           .Register(*registry_)
+                           .Add({})),
       bans_active_(prometheus::BuildGauge().Name("sipgw_bans_active").Help("Bans in force").Register(*registry_).Add({})),
       call_setup_(prometheus::BuildHistogram().Name("sipgw_call_setup_seconds").Help("INVITE received to 200 sent").Register(*registry_).Add({}, kSetupBuckets)),
       post_dial_delay_(prometheus::BuildHistogram().Name("sipgw_post_dial_delay_seconds").Help("INVITE received to first 18x sent").Register(*registry_).Add({}, kSetupBuckets)),
@@ -133,6 +138,7 @@ void Metrics::request_refused(std::string_view cause) {
 }
 
 void Metrics::auto_ban() { auto_bans_.Increment(); }
+void Metrics::tcp_connections(std::size_t count) { tcp_connections_.Set(static_cast<double>(count)); }
 void Metrics::kernel_drops(std::uint64_t total) {
   if (total > kernel_drops_seen_) kernel_drops_.Increment(static_cast<double>(total - kernel_drops_seen_));
   kernel_drops_seen_ = total;

@@ -51,6 +51,7 @@ class Metrics {
   // The kernel's drop count at the SIP sockets (banned sources, full
   // buffers), as read now: the counter follows it.
   void kernel_drops(std::uint64_t total);
+  void tcp_connections(std::size_t count);  // accepted SIP connections open now
   void bans_active(std::size_t count);     // bans in force (admins' and sipgw's)
   void call_setup(double seconds);       // INVITE in to 200 out
   void post_dial_delay(double seconds);  // INVITE in to first 18x out
@@ -81,6 +82,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& requests_refused_;
   prometheus::Counter& auto_bans_;
   prometheus::Counter& kernel_drops_;
+  prometheus::Gauge& tcp_connections_;
   std::uint64_t kernel_drops_seen_ = 0;
   prometheus::Gauge& bans_active_;
   prometheus::Histogram& call_setup_;

@@ -23,8 +23,8 @@ namespace sipgw::gateway {
 // The settings security.request_rate and security.new_request_rate
 // (requests a second; 0: no limit). A bucket holds two seconds' worth.
 struct RatePolicy {
-  std::uint32_t requests_per_second = 200;
-  std::uint32_t new_requests_per_second = 100;
+  std::uint32_t requests_per_second = 1000;
+  std::uint32_t new_requests_per_second = 300;
 };
 
 enum class RateVerdict {

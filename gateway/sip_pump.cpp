@@ -3,10 +3,15 @@
 #include "auth/text.h"
 #include "gateway/sofia.h"
 #include "gateway/sofia_clock.h"
+#include "gateway/log_limiter.h"
 #include "gateway/sofia_leg.h"
+#include "routing/tokens.h"
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 
 namespace sipgw::gateway {
@@ -41,6 +46,38 @@ std::string primary_local_address(int family) {
   su_freelocalinfo(found);
   if (host.empty()) return family == AF_INET6 ? "[::1]" : "127.0.0.1";
   return family == AF_INET6 ? "[" + host + "]" : host;
+}
+
+// Sofia's own log lines (a parse error per malformed packet, an accept
+// error per wakeup when descriptors run out) went straight to stderr: a
+// flood became a disk-filling log. They now go through spdlog, 20 lines a
+// second at most; a line comes in pieces, so it is gathered up to its
+// newline. Only the SIP thread logs through Sofia.
+struct SofiaLogSink {
+  std::string line;
+  LogLimiter limiter{20};
+};
+
+void sofia_log(void* stream, char const* format, va_list ap) {
+  auto* sink = static_cast<SofiaLogSink*>(stream);
+  char piece[1024];
+  const int n = std::vsnprintf(piece, sizeof piece, format, ap);
+  if (n <= 0) return;
+  sink->line.append(piece, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof piece - 1));
+  if (sink->line.size() < 4096 && (sink->line.empty() || sink->line.back() != '\n')) return;
+  while (!sink->line.empty() && (sink->line.back() == '\n' || sink->line.back() == '\r')) sink->line.pop_back();
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch()).count();
+  if (!sink->line.empty() && sink->limiter.allow(now)) {
+    // Sofia quotes what it received: printable text only in our log.
+    std::string clean = routing::text_from_wire(sink->line, 512);
+    if (sink->limiter.suppressed()) {
+      spdlog::warn("sofia: {} [{} more Sofia lines not logged]", clean, sink->limiter.suppressed());
+    } else {
+      spdlog::warn("sofia: {}", clean);
+    }
+  }
+  sink->line.clear();
 }
 
 int callstate_of(tagi_t tags[]) {
@@ -120,6 +157,8 @@ std::expected<void, std::string> SofiaStacks::open() {
     return std::unexpected("su_root_create failed");
   }
   su_root_threading(root, 0);  // the whole SIP stack runs on this thread
+  static SofiaLogSink log_sink;
+  su_log_redirect(nullptr, sofia_log, &log_sink);
   clock = std::make_unique<SofiaClock>(root);
   clock->after_fire = [this] { handler.after_dispatch(); };
   for (const auto& address : listen) {
@@ -188,6 +227,12 @@ void SofiaStacks::apply_settings(nua_t* nua) const {
                  NUTAG_MIN_SE(timers.min_se), NUTAG_SESSION_REFRESHER(nua_no_refresher), NUTAG_UPDATE_REFRESH(0),
                  TAG_IF(named, SIPTAG_USER_AGENT_STR(settings.user_agent.c_str())),
                  TAG_IF(!named, SIPTAG_USER_AGENT(reinterpret_cast<sip_user_agent_t const*>(SIP_NONE))), TAG_END());
+  // nta hands these to its transports (nta_agent_set_params walks them);
+  // connections share their primary's parameters, so open ones follow too.
+  // TPTAG_TIMEOUT counts from the last byte received, so a message
+  // trickled faster than it lives on until max_message_size ends it.
+  nua_set_params(nua, TPTAG_IDLE(settings.tcp_idle_ms), TPTAG_TIMEOUT(settings.tcp_message_timeout_ms),
+                 NTATAG_MAXSIZE(settings.max_message_size), TAG_END());
 }
 
 void SofiaStacks::close() {

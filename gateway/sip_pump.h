@@ -48,6 +48,9 @@ struct Refusal {
 struct StackSettings {
   SessionTimers session;
   std::string user_agent;  // empty: no User-Agent header at all
+  unsigned tcp_idle_ms = 600000;
+  unsigned tcp_message_timeout_ms = 10000;
+  unsigned max_message_size = 65536;
   bool operator==(const StackSettings&) const = default;
 };
 

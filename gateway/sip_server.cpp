@@ -37,7 +37,10 @@ RatePolicy rate_policy(const routing::Settings& s) {
 
 StackSettings stack_settings(const routing::Settings& settings) {
   return {{static_cast<unsigned>(settings.session_expires_seconds), static_cast<unsigned>(settings.session_min_se_seconds)},
-          settings.user_agent};
+          settings.user_agent,
+          static_cast<unsigned>(settings.tcp_idle_seconds * 1000),
+          static_cast<unsigned>(settings.tcp_message_timeout_seconds * 1000),
+          static_cast<unsigned>(settings.max_message_size)};
 }
 
 }  // namespace
@@ -45,7 +48,11 @@ StackSettings stack_settings(const routing::Settings& settings) {
 struct SipServer::Impl final : SipPumpHandler {
   Impl(SipServerConfig c, std::shared_ptr<const routing::Snapshot> s, CdrSink sink, BanSink bans, Metrics& m)
       : metrics(m), config(std::move(c)), snapshot(std::move(s)), pump(config.listen, inbox, *this),
-        recorder(m, std::move(sink)), ban_sink(std::move(bans)), drop_filter(listen_ports(config.listen)) {}
+        recorder(m, std::move(sink)), ban_sink(std::move(bans)), drop_filter(listen_ports(config.listen)) {
+    for (const auto& address : config.listen) {
+      for (const auto& url : address.bind_urls) listens_on_tcp |= url.find("transport=tcp") != std::string::npos;
+    }
+  }
 
   Metrics& metrics;
   SipServerConfig config;
@@ -58,6 +65,7 @@ struct SipServer::Impl final : SipPumpHandler {
   SourceRateLimiter rate_limiter;
   DropFilter drop_filter;
   bool drop_filter_failed = false;  // logged once
+  bool listens_on_tcp = false;
   LogLimiter refusal_log{20};  // "INVITE ... rejected" lines: a flood must not fill the disk
   std::optional<Timer> ban_gauge_timer;
   routing::BuyerLedger ledger;
@@ -87,6 +95,8 @@ struct SipServer::Impl final : SipPumpHandler {
   void begin_drain(std::chrono::milliseconds timeout);
   void count_failed_authentication(const auth::IpAddress& source, std::int64_t now_ms);
   void publish_bans();
+  void tick();
+  void police_connections();
   void ban(const AutoBan& ban);
   bool rate_exempt(const auth::IpAddress& source) const;
   void maybe_shut_down();
@@ -103,7 +113,7 @@ void SipServer::Impl::run(std::promise<std::expected<void, std::string>>& starte
                                 [this](const std::string& uri) { return pump.from_host(uri); }});
   publish_buyer_caps();
   ban_gauge_timer.emplace(pump.clock());
-  publish_bans();
+  tick();
   started.set_value({});
   pump.run();
   // Legs and timers go before the stacks and the clock they use.
@@ -291,7 +301,47 @@ void SipServer::Impl::publish_bans() {
                  drop_filter.left_out() ? fmt::format(" ({} beyond the program size get 403)", drop_filter.left_out()) : "");
   }
   metrics.kernel_drops(drop_filter.dropped());
-  if (ban_gauge_timer) ban_gauge_timer->start(std::chrono::seconds(2), [this] { publish_bans(); });
+}
+
+void SipServer::Impl::tick() {
+  if (listens_on_tcp) police_connections();
+  publish_bans();
+  if (ban_gauge_timer) ban_gauge_timer->start(std::chrono::seconds(2), [this] { tick(); });
+}
+
+// Sofia accepts every connection until the descriptors run out, so sipgw
+// counts them every tick: a source past sip.tcp_max_per_source is banned
+// as a flood (the kernel drops its SYNs from now on) and its connections
+// are shut; past sip.tcp_max_connections in all, the sources holding most
+// lose theirs. Allowlisted sources and front ends are never cut.
+void SipServer::Impl::police_connections() {
+  const auto& s = snapshot->settings;
+  if (auto idle = drop_filter.shut_down_idle(std::chrono::seconds(s.tcp_idle_seconds)); idle > 0) {
+    spdlog::debug("shut {} SIP TCP connection(s) idle for {} s", idle, s.tcp_idle_seconds);
+  }
+  auto counts = drop_filter.connections();
+  std::size_t total = 0;
+  for (const auto& c : counts) total += c.connections;
+  metrics.tcp_connections(total);
+  std::sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) { return a.connections > b.connections; });
+  const std::int64_t now = pump.clock().now_ms();
+  for (const auto& c : counts) {
+    const bool over_source = c.connections > static_cast<std::size_t>(s.tcp_max_per_source);
+    const bool over_total = total > static_cast<std::size_t>(s.tcp_max_connections);
+    if (!over_source && !over_total) break;
+    if (rate_exempt(c.source)) continue;
+    if (over_source) {
+      spdlog::warn("banning {} for {} s: it holds {} TCP connections (sip.tcp_max_per_source {})",
+                   auth::to_string(c.source), s.flood_ban_seconds, c.connections, s.tcp_max_per_source);
+      ban(guard.flooding(c.source, now, std::chrono::seconds(s.flood_ban_seconds), "too many connections"));
+    } else {
+      spdlog::warn("cutting the {} TCP connections of {}: {} in all (sip.tcp_max_connections {})", c.connections,
+                   auth::to_string(c.source), total, s.tcp_max_connections);
+    }
+    metrics.request_refused("tcp_connections");
+    drop_filter.shut_down_connections(c.source);
+    total -= c.connections;
+  }
 }
 
 void SipServer::Impl::publish_buyer_caps() {

@@ -24,6 +24,8 @@ struct SofiaStacks;
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_localinfo.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/tport_tag.h>
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/url.h>
 

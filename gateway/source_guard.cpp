@@ -34,9 +34,10 @@ std::optional<AutoBan> SourceGuard::failed_authentication(const routing::Snapsho
   return ban;
 }
 
-AutoBan SourceGuard::flooding(const auth::IpAddress& source, std::int64_t now_ms, std::chrono::seconds duration) {
+AutoBan SourceGuard::flooding(const auth::IpAddress& source, std::int64_t now_ms, std::chrono::seconds duration,
+                              std::string note) {
   AutoBan ban{auth::Cidr{source, static_cast<std::uint8_t>(source.family == auth::IpFamily::v4 ? 32 : 128)}, now_ms,
-              now_ms + duration.count() * 1000, 0, "request flood"};
+              now_ms + duration.count() * 1000, 0, std::move(note)};
   fresh_bans_[auth::to_string(source)] = ban;
   return ban;
 }

@@ -52,7 +52,8 @@ class SourceGuard {
                                                std::int64_t now_ms, const BanPolicy& policy);
   // The source was refused for flooding: banned for `duration` (never a
   // source on an allowlist; the caller does not limit those).
-  AutoBan flooding(const auth::IpAddress& source, std::int64_t now_ms, std::chrono::seconds duration);
+  AutoBan flooding(const auth::IpAddress& source, std::int64_t now_ms, std::chrono::seconds duration,
+                   std::string note = "request flood");
   // Every ban in force now, the snapshot's and this memory's: what the
   // kernel drops (drop_filter.h).
   std::vector<auth::Cidr> bans_in_force(const routing::Snapshot& snapshot, std::int64_t now_ms) const;

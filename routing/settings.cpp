@@ -54,6 +54,11 @@ const std::vector<SettingInfo>& known_settings() {
       {"security.request_rate", "requests a second one source may send (bursts of twice that; 0: no limit; allowlisted sources and front ends are exempt)"},
       {"security.new_request_rate", "out-of-dialog requests (INVITE, OPTIONS) a second one source may send (0: no limit)"},
       {"security.flood_ban_seconds", "seconds a source is banned after being refused twice its rate within one second"},
+      {"sip.tcp_idle", "seconds after which a TCP connection nothing crossed is closed"},
+      {"sip.tcp_message_timeout", "seconds of silence after which a partly received message is dropped"},
+      {"sip.max_message_size", "largest SIP message in bytes (larger: 413 or dropped)"},
+      {"sip.tcp_max_per_source", "TCP connections one source may hold (more: it is banned as a flood; allowlisted sources and front ends are exempt)"},
+      {"sip.tcp_max_connections", "TCP connections all sources together may hold (past it the sources holding most are cut)"},
       {"sip.user_agent", "User-Agent header on sipgw's SIP messages (empty, the default: none)"},
   };
   return kKnown;
@@ -114,6 +119,11 @@ std::expected<void, std::string> apply_setting(Settings& s, std::string_view key
   if (key == "security.request_rate") return set_seconds(s.request_rate, key, value, 0, 1000000, "requests a second");
   if (key == "security.new_request_rate") return set_seconds(s.new_request_rate, key, value, 0, 1000000, "requests a second");
   if (key == "security.flood_ban_seconds") return set_seconds(s.flood_ban_seconds, key, value, 1, 86400);
+  if (key == "sip.tcp_idle") return set_seconds(s.tcp_idle_seconds, key, value, 1, 86400);
+  if (key == "sip.tcp_message_timeout") return set_seconds(s.tcp_message_timeout_seconds, key, value, 1, 600);
+  if (key == "sip.max_message_size") return set_seconds(s.max_message_size, key, value, 4096, 2097152, "bytes");
+  if (key == "sip.tcp_max_per_source") return set_seconds(s.tcp_max_per_source, key, value, 1, 1000000, "connections");
+  if (key == "sip.tcp_max_connections") return set_seconds(s.tcp_max_connections, key, value, 1, 1000000, "connections");
   if (key == "sip.user_agent") {
     const bool printable = std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
     if (value.size() > 64 || !printable) {
@@ -140,6 +150,11 @@ std::string setting_value(const Settings& s, std::string_view key) {
   if (key == "session.expires") return std::to_string(s.session_expires_seconds);
   if (key == "session.min_se") return std::to_string(s.session_min_se_seconds);
   if (key == "sip.user_agent") return s.user_agent;
+  if (key == "sip.tcp_idle") return std::to_string(s.tcp_idle_seconds);
+  if (key == "sip.tcp_message_timeout") return std::to_string(s.tcp_message_timeout_seconds);
+  if (key == "sip.max_message_size") return std::to_string(s.max_message_size);
+  if (key == "sip.tcp_max_per_source") return std::to_string(s.tcp_max_per_source);
+  if (key == "sip.tcp_max_connections") return std::to_string(s.tcp_max_connections);
   if (key == "security.auth_failures") return std::to_string(s.ban_after_failures);
   if (key == "security.auth_window") return std::to_string(s.ban_window_seconds);
   if (key == "security.ban_seconds") return std::to_string(s.ban_seconds);

@@ -57,9 +57,21 @@ struct Settings {
   // no limit). Sources on a publisher's allowlist and front ends are not
   // limited. A source refused twice its rate within one second is banned
   // for flood_ban_seconds.
-  std::int64_t request_rate = 200;
-  std::int64_t new_request_rate = 100;
+  std::int64_t request_rate = 1000;
+  std::int64_t new_request_rate = 300;
   std::int64_t flood_ban_seconds = 60;
+  // TCP and message limits. A connection nothing crossed for tcp_idle
+  // seconds is closed (Kamailio's default is 120; a publisher behind NAT on
+  // TCP must refresh or send CRLF keep-alives within it). A message that
+  // stops arriving midway is dropped after tcp_message_timeout seconds of
+  // silence, one longer than max_message_size bytes is refused with 413.
+  // One source may hold tcp_max_per_source connections (more: banned as a
+  // flood and its connections shut), all sources tcp_max_connections.
+  std::int64_t tcp_idle_seconds = 600;
+  std::int64_t tcp_message_timeout_seconds = 10;
+  std::int64_t max_message_size = 65536;
+  std::int64_t tcp_max_per_source = 64;
+  std::int64_t tcp_max_connections = 16384;
 };
 
 struct SettingInfo {
