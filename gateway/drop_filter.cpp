@@ -169,15 +169,12 @@ std::expected<std::size_t, std::string> DropFilter::install(std::vector<auth::Ci
   std::sort(sources.begin(), sources.end(), [](const auth::Cidr& a, const auth::Cidr& b) {
     return std::tie(a.network.family, a.network.value, a.length) < std::tie(b.network.family, b.network.value, b.length);
   });
-  sources.erase(std::unique(sources.begin(), sources.end(),
-                            [](const auth::Cidr& a, const auth::Cidr& b) {
-                              return a.network == b.network && a.length == b.length;
-                            }),
-                sources.end());
+  const auto same_prefix = [](const auth::Cidr& a, const auth::Cidr& b) {
+    return a.network == b.network && a.length == b.length;
+  };
+  sources.erase(std::unique(sources.begin(), sources.end(), same_prefix), sources.end());
   const bool same = ever_installed_ && sources.size() == installed_.size() &&
-                    std::equal(sources.begin(), sources.end(), installed_.begin(), [](const auth::Cidr& a, const auth::Cidr& b) {
-                      return a.network == b.network && a.length == b.length;
-                    });
+                    std::equal(sources.begin(), sources.end(), installed_.begin(), same_prefix);
   if (same) return 0;
   const DropProgram program = compile_drop_program(sources);
   std::size_t sockets = 0;
@@ -214,38 +211,50 @@ std::uint64_t DropFilter::dropped() const {
   return total;
 }
 
-std::vector<ConnectionCount> DropFilter::connections() const {
+TcpCensus DropFilter::police_connections(std::chrono::milliseconds idle) const {
+  TcpCensus census;
+  const auto limit = static_cast<std::uint64_t>(idle.count());
   std::map<std::pair<int, auth::uint128>, std::size_t> counts;
   (void)for_each_sip_socket(ports_, [&](const SipSocket& socket) {
-    if (auto peer = peer_of(socket)) ++counts[{static_cast<int>(peer->family), peer->value}];
-  });
-  std::vector<ConnectionCount> out;
-  out.reserve(counts.size());
-  for (const auto& [key, n] : counts) out.push_back({auth::IpAddress{static_cast<auth::IpFamily>(key.first), key.second}, n});
-  return out;
-}
-
-std::size_t DropFilter::shut_down_connections(const auth::IpAddress& source) const {
-  std::size_t n = 0;
-  (void)for_each_sip_socket(ports_, [&](const SipSocket& socket) {
     auto peer = peer_of(socket);
-    if (peer && *peer == source && ::shutdown(socket.fd, SHUT_RDWR) == 0) ++n;
-  });
-  return n;
-}
-
-std::size_t DropFilter::shut_down_idle(std::chrono::milliseconds idle) const {
-  std::size_t n = 0;
-  (void)for_each_sip_socket(ports_, [&](const SipSocket& socket) {
-    if (socket.type != SOCK_STREAM || socket.listening) return;
+    if (!peer) return;
+    // Counted even when shut now: a source that opens connections faster
+    // than they go idle still holds them all.
+    ++counts[{static_cast<int>(peer->family), peer->value}];
     tcp_info info{};
     socklen_t length = sizeof info;
-    if (getsockopt(socket.fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return;
-    if (info.tcpi_state != TCP_ESTABLISHED) return;
-    const auto limit = static_cast<std::uint64_t>(idle.count());
-    if (info.tcpi_last_data_recv >= limit && info.tcpi_last_data_sent >= limit && ::shutdown(socket.fd, SHUT_RDWR) == 0) ++n;
+    if (getsockopt(socket.fd, IPPROTO_TCP, TCP_INFO, &info, &length) == 0 && info.tcpi_state == TCP_ESTABLISHED &&
+        info.tcpi_last_data_recv >= limit && info.tcpi_last_data_sent >= limit && ::shutdown(socket.fd, SHUT_RDWR) == 0) {
+      ++census.idle_shut;
+    }
+  });
+  census.by_source.reserve(counts.size());
+  for (const auto& [key, n] : counts) {
+    census.by_source.push_back({auth::IpAddress{static_cast<auth::IpFamily>(key.first), key.second}, n});
+  }
+  return census;
+}
+
+std::size_t DropFilter::shut_down_connections(const std::vector<auth::IpAddress>& sources) const {
+  std::size_t n = 0;
+  if (sources.empty()) return n;
+  (void)for_each_sip_socket(ports_, [&](const SipSocket& socket) {
+    auto peer = peer_of(socket);
+    if (peer && std::find(sources.begin(), sources.end(), *peer) != sources.end() && ::shutdown(socket.fd, SHUT_RDWR) == 0) ++n;
   });
   return n;
+}
+
+std::size_t DropFilter::udp_receive_buffer() const {
+  std::size_t smallest = 0;
+  (void)for_each_sip_socket(ports_, [&](const SipSocket& socket) {
+    if (socket.type != SOCK_DGRAM) return;
+    int size = 0;
+    socklen_t length = sizeof size;
+    if (getsockopt(socket.fd, SOL_SOCKET, SO_RCVBUF, &size, &length) != 0 || size <= 0) return;
+    if (smallest == 0 || static_cast<std::size_t>(size) < smallest) smallest = static_cast<std::size_t>(size);
+  });
+  return smallest;
 }
 
 }  // namespace sipgw::gateway

@@ -47,6 +47,11 @@ struct ConnectionCount {
   std::size_t connections = 0;
 };
 
+struct TcpCensus {
+  std::vector<ConnectionCount> by_source;
+  std::size_t idle_shut = 0;
+};
+
 class DropFilter {
  public:
   // The SIP listen ports: every socket of this process whose local port is
@@ -62,18 +67,20 @@ class DropFilter {
   // receive buffer full.
   std::uint64_t dropped() const;
 
-  // The accepted TCP connections on the SIP ports, by peer (Sofia keeps no
-  // count and has no cap, so sipgw counts the descriptors).
-  std::vector<ConnectionCount> connections() const;
-  // Shuts down every accepted connection from source: Sofia sees the end,
-  // closes the descriptor and frees the transport itself (closing it here
-  // would pull it from under Sofia). How many.
-  std::size_t shut_down_connections(const auth::IpAddress& source) const;
-  // Shuts down accepted connections nothing crossed either way for `idle`
-  // (TCP_INFO). Sofia closes idle connections itself only once it armed a
-  // timer for them, and it arms none for a connection that never sent a
-  // byte. How many.
-  std::size_t shut_down_idle(std::chrono::milliseconds idle) const;
+  // One walk over the accepted TCP connections on the SIP ports (Sofia
+  // keeps no count and has no cap, so sipgw counts the descriptors): shuts
+  // down those nothing crossed either way for `idle` (TCP_INFO; Sofia closes
+  // idle connections itself only once it armed a timer for them, and it arms
+  // none for a connection that never sent a byte), and counts them all by
+  // peer (those just shut included: their descriptors are still held).
+  TcpCensus police_connections(std::chrono::milliseconds idle) const;
+  // Shuts down every accepted connection from these sources: Sofia sees the
+  // end, closes the descriptor and frees the transport itself (closing it
+  // here would pull it from under Sofia). How many.
+  std::size_t shut_down_connections(const std::vector<auth::IpAddress>& sources) const;
+  // The smallest receive buffer of the SIP UDP sockets in bytes (0: none):
+  // what the kernel granted of what Sofia asked (net.core.rmem_max caps it).
+  std::size_t udp_receive_buffer() const;
   std::size_t left_out() const { return left_out_; }
 
  private:

@@ -112,6 +112,12 @@ void SipServer::Impl::run(std::promise<std::expected<void, std::string>>& starte
                                 [this](const std::string& uri) { return pump.make_buyer_leg(uri); },
                                 [this](const std::string& uri) { return pump.from_host(uri); }});
   publish_buyer_caps();
+  // Linux reports twice what it granted (half is its own bookkeeping).
+  if (const std::size_t granted = drop_filter.udp_receive_buffer() / 2; granted > 0 && granted < (4u << 20)) {
+    spdlog::warn("the SIP UDP receive buffer is {} KB (net.core.rmem_max caps it): bursts may be dropped by the "
+                 "kernel (sipgw_packets_dropped_total); deploy/sysctl/90-sipgw.conf raises it",
+                 granted / 1024);
+  }
   ban_gauge_timer.emplace(pump.clock());
   tick();
   started.set_value({});
@@ -316,15 +322,15 @@ void SipServer::Impl::tick() {
 // lose theirs. Allowlisted sources and front ends are never cut.
 void SipServer::Impl::police_connections() {
   const auto& s = snapshot->settings;
-  if (auto idle = drop_filter.shut_down_idle(std::chrono::seconds(s.tcp_idle_seconds)); idle > 0) {
-    spdlog::debug("shut {} SIP TCP connection(s) idle for {} s", idle, s.tcp_idle_seconds);
-  }
-  auto counts = drop_filter.connections();
+  auto census = drop_filter.police_connections(std::chrono::seconds(s.tcp_idle_seconds));
+  if (census.idle_shut > 0) spdlog::debug("shut {} SIP TCP connection(s) idle for {} s", census.idle_shut, s.tcp_idle_seconds);
+  auto& counts = census.by_source;
   std::size_t total = 0;
   for (const auto& c : counts) total += c.connections;
   metrics.tcp_connections(total);
   std::sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) { return a.connections > b.connections; });
   const std::int64_t now = pump.clock().now_ms();
+  std::vector<auth::IpAddress> cut;
   for (const auto& c : counts) {
     const bool over_source = c.connections > static_cast<std::size_t>(s.tcp_max_per_source);
     const bool over_total = total > static_cast<std::size_t>(s.tcp_max_connections);
@@ -339,9 +345,10 @@ void SipServer::Impl::police_connections() {
                    auth::to_string(c.source), total, s.tcp_max_connections);
     }
     metrics.request_refused("tcp_connections");
-    drop_filter.shut_down_connections(c.source);
+    cut.push_back(c.source);
     total -= c.connections;
   }
+  drop_filter.shut_down_connections(cut);
 }
 
 void SipServer::Impl::publish_buyer_caps() {

@@ -14,6 +14,8 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <map>
+#include <memory>
 #include <chrono>
 #include <cstring>
 #include <set>
@@ -115,6 +117,58 @@ TEST(DropFilterTest, ABannedSourceCannotConnectOverTcpAndOthersCan) {
   };
   EXPECT_FALSE(connects("127.0.0.7"));  // its SYN never reaches the listener
   EXPECT_TRUE(connects("127.0.0.8"));
+}
+
+// Connected TCP pairs on a listener: the client ends (from `source`) and
+// the accepted server ends.
+struct TcpPairs {
+  std::vector<std::unique_ptr<Fd>> clients, accepted;
+  void connect_from(int listener, std::uint16_t port, const char* source) {
+    auto client = std::make_unique<Fd>(socket(AF_INET, SOCK_STREAM, 0));
+    sockaddr_in from = v4(source, 0);
+    ASSERT_EQ(bind(client->fd, reinterpret_cast<sockaddr*>(&from), sizeof from), 0);
+    sockaddr_in to = v4("127.0.0.1", port);
+    ASSERT_EQ(connect(client->fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+    accepted.push_back(std::make_unique<Fd>(accept(listener, nullptr, nullptr)));
+    ASSERT_GE(accepted.back()->fd, 0);
+    clients.push_back(std::move(client));
+  }
+};
+
+// The client end sees the shutdown as end of stream.
+bool shut(const Fd& client) {
+  pollfd p{client.fd, POLLIN, 0};
+  if (poll(&p, 1, 500) <= 0) return false;
+  char byte;
+  return recv(client.fd, &byte, 1, MSG_DONTWAIT) == 0;
+}
+
+TEST(DropFilterTest, OneWalkCountsConnectionsByPeerAndShutsTheIdleOnes) {
+  Fd listener(socket(AF_INET, SOCK_STREAM, 0));
+  const std::uint16_t port = bind_any_port(listener.fd);
+  ASSERT_EQ(listen(listener.fd, 16), 0);
+  TcpPairs pairs;
+  for (const char* source : {"127.0.0.7", "127.0.0.7", "127.0.0.8"}) pairs.connect_from(listener.fd, port, source);
+  DropFilter filter({port});
+  auto census = filter.police_connections(std::chrono::hours(1));
+  EXPECT_EQ(census.idle_shut, 0u);
+  std::map<std::string, std::size_t> by_source;
+  for (const auto& c : census.by_source) by_source[auth::to_string(c.source)] = c.connections;
+  EXPECT_EQ(by_source, (std::map<std::string, std::size_t>{{"127.0.0.7", 2}, {"127.0.0.8", 1}}));
+  // Cutting one source ends its connections only.
+  EXPECT_EQ(filter.shut_down_connections({*auth::parse_ip("127.0.0.7")}), 2u);
+  EXPECT_TRUE(shut(*pairs.clients[0]));
+  EXPECT_TRUE(shut(*pairs.clients[1]));
+  EXPECT_FALSE(shut(*pairs.clients[2]));
+  pairs.accepted[0].reset();  // what Sofia does once it sees the end
+  pairs.accepted[1].reset();
+  // Nothing crossed the last one for 10 ms: idle, shut (and still counted).
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  census = filter.police_connections(std::chrono::milliseconds(10));
+  EXPECT_EQ(census.idle_shut, 1u);
+  ASSERT_EQ(census.by_source.size(), 1u);
+  EXPECT_EQ(auth::to_string(census.by_source[0].source), "127.0.0.8");
+  EXPECT_TRUE(shut(*pairs.clients[2]));
 }
 
 // A tiny interpreter for what compile_drop_program emits, run over an IPv6

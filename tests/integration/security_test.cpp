@@ -159,13 +159,18 @@ TEST_F(Security, ASourceOverItsRateGets503AndAFloodIsDroppedWhileThePublisherCal
     EXPECT_EQ(answered, 40);
   }
 
-  // A flood: 200 OPTIONS at once from 127.0.0.4.
+  // A flood: 200 OPTIONS within 100 ms from 127.0.0.4. What is already in
+  // the socket's receive buffer when the ban starts is still answered; the
+  // kernel drops the rest.
   {
     SipProbe flooder(gateway, "127.0.0.4");
-    for (int i = 0; i < 200; ++i) flooder.send(sip_request("OPTIONS", gateway, flooder.local_port()));
+    for (int i = 0; i < 200; ++i) {
+      flooder.send(sip_request("OPTIONS", gateway, flooder.local_port()));
+      if (i % 10 == 9) std::this_thread::sleep_for(5ms);
+    }
     int answers = 0;
     while (flooder.receive(500ms)) ++answers;
-    EXPECT_LT(answers, 200);
+    EXPECT_LT(answers, 150);
     EXPECT_TRUE(has_line("sipgw_requests_refused_total{cause=\"flood\"} 1")) << scrape();
     EXPECT_TRUE(eventually([&] {
       auto bans = ctl_json({"ban", "list"});
