@@ -60,6 +60,11 @@ Metrics::Metrics(const std::string& version)
                            .Register(*registry_)
                            .Add({})),
       bans_active_(prometheus::BuildGauge().Name("sipgw_bans_active").Help("Bans in force").Register(*registry_).Add({})),
+      refusal_surge_(prometheus::BuildGauge()
+                         .Name("sipgw_refusal_surge")
+                         .Help("1 while refusals of new requests surge and SIP transactions are kept 4 s instead of 32 s")
+                         .Register(*registry_)
+                         .Add({})),
       call_setup_(prometheus::BuildHistogram().Name("sipgw_call_setup_seconds").Help("INVITE received to 200 sent").Register(*registry_).Add({}, kSetupBuckets)),
       post_dial_delay_(prometheus::BuildHistogram().Name("sipgw_post_dial_delay_seconds").Help("INVITE received to first 18x sent").Register(*registry_).Add({}, kSetupBuckets)),
       generation_(prometheus::BuildGauge().Name("sipgw_provisioning_generation").Help("Generation of the provisioning snapshot in use").Register(*registry_).Add({})),
@@ -144,6 +149,7 @@ void Metrics::kernel_drops(std::uint64_t total) {
   kernel_drops_seen_ = total;
 }
 void Metrics::bans_active(std::size_t count) { bans_active_.Set(static_cast<double>(count)); }
+void Metrics::refusal_surge(bool shedding) { refusal_surge_.Set(shedding ? 1 : 0); }
 
 void Metrics::call_setup(double seconds) { call_setup_.Observe(seconds); }
 void Metrics::post_dial_delay(double seconds) { post_dial_delay_.Observe(seconds); }

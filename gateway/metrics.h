@@ -53,6 +53,7 @@ class Metrics {
   void kernel_drops(std::uint64_t total);
   void tcp_connections(std::size_t count);  // accepted SIP connections open now
   void bans_active(std::size_t count);     // bans in force (admins' and sipgw's)
+  void refusal_surge(bool shedding);       // 1 while transactions are kept short (gateway/refusal_surge.h)
   void call_setup(double seconds);       // INVITE in to 200 out
   void post_dial_delay(double seconds);  // INVITE in to first 18x out
 
@@ -85,6 +86,7 @@ class Metrics {
   prometheus::Gauge& tcp_connections_;
   std::uint64_t kernel_drops_seen_ = 0;
   prometheus::Gauge& bans_active_;
+  prometheus::Gauge& refusal_surge_;
   prometheus::Histogram& call_setup_;
   prometheus::Histogram& post_dial_delay_;
   prometheus::Gauge& generation_;

@@ -240,7 +240,8 @@ void SofiaStacks::apply_settings(nua_t* nua) const {
   // TPTAG_TIMEOUT counts from the last byte received, so a message
   // trickled faster than it lives on until max_message_size ends it.
   nua_set_params(nua, TPTAG_IDLE(settings.tcp_idle_ms), TPTAG_TIMEOUT(settings.tcp_message_timeout_ms),
-                 NTATAG_MAXSIZE(settings.max_message_size), TAG_END());
+                 NTATAG_MAXSIZE(settings.max_message_size), NTATAG_SIP_T1X64(settings.transaction_lifetime_ms),
+                 TAG_END());
 }
 
 void SofiaStacks::close() {

@@ -51,6 +51,9 @@ struct StackSettings {
   unsigned tcp_idle_ms = 600000;
   unsigned tcp_message_timeout_ms = 10000;
   unsigned max_message_size = 65536;
+  // 64 x T1 (NTATAG_SIP_T1X64): how long a finished transaction is kept and
+  // an unanswered one retried; shortened during a refusal surge.
+  unsigned transaction_lifetime_ms = 32000;
   bool operator==(const StackSettings&) const = default;
 };
 

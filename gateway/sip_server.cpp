@@ -3,6 +3,7 @@
 #include "gateway/admission.h"
 #include "gateway/call_registry.h"
 #include "gateway/drop_filter.h"
+#include "gateway/refusal_surge.h"
 #include "gateway/log_limiter.h"
 #include "gateway/metrics.h"
 #include "gateway/rate_limiter.h"
@@ -10,6 +11,8 @@
 #include "routing/tokens.h"
 
 #include <spdlog/spdlog.h>
+
+#include <malloc.h>
 
 #include <algorithm>
 #include <charconv>
@@ -35,12 +38,13 @@ RatePolicy rate_policy(const routing::Settings& s) {
   return {static_cast<std::uint32_t>(s.request_rate), static_cast<std::uint32_t>(s.new_request_rate)};
 }
 
-StackSettings stack_settings(const routing::Settings& settings) {
+StackSettings stack_settings(const routing::Settings& settings, std::chrono::milliseconds transaction_lifetime) {
   return {{static_cast<unsigned>(settings.session_expires_seconds), static_cast<unsigned>(settings.session_min_se_seconds)},
           settings.user_agent,
           static_cast<unsigned>(settings.tcp_idle_seconds * 1000),
           static_cast<unsigned>(settings.tcp_message_timeout_seconds * 1000),
-          static_cast<unsigned>(settings.max_message_size)};
+          static_cast<unsigned>(settings.max_message_size),
+          static_cast<unsigned>(transaction_lifetime.count())};
 }
 
 }  // namespace
@@ -63,6 +67,8 @@ struct SipServer::Impl final : SipPumpHandler {
   BanSink ban_sink;
   SourceGuard guard;
   SourceRateLimiter rate_limiter;
+  RefusalSurge surge{static_cast<std::uint32_t>(snapshot->settings.surge_refusals)};
+  std::int64_t trim_at_ms = 0;  // when to give freed memory back once more after a surge (0: not)
   DropFilter drop_filter;
   bool drop_filter_failed = false;  // logged once
   bool listens_on_tcp = false;
@@ -95,6 +101,11 @@ struct SipServer::Impl final : SipPumpHandler {
   void begin_drain(std::chrono::milliseconds timeout);
   void count_failed_authentication(const auth::IpAddress& source, std::int64_t now_ms);
   void publish_bans();
+  void refused_new_request();
+  void surge_changed();
+  StackSettings current_stack_settings() const {
+    return stack_settings(snapshot->settings, surge.transaction_lifetime());
+  }
   void tick();
   void police_connections();
   void ban(const AutoBan& ban);
@@ -104,7 +115,7 @@ struct SipServer::Impl final : SipPumpHandler {
 };
 
 void SipServer::Impl::run(std::promise<std::expected<void, std::string>>& started) {
-  if (auto opened = pump.open(stack_settings(snapshot->settings)); !opened) {
+  if (auto opened = pump.open(current_stack_settings()); !opened) {
     started.set_value(std::unexpected(opened.error()));
     return;
   }
@@ -157,18 +168,23 @@ std::optional<Refusal> SipServer::Impl::on_request(std::string_view method, cons
     ban(guard.flooding(source, now, seconds));
   }
   if (!new_request) return std::nullopt;  // counted, never refused: it belongs to a call
+  refused_new_request();
   return Refusal{503, "Service Unavailable", "Retry-After: 1"};
 }
 
 Refusal SipServer::Impl::on_options(const std::string& host, const auth::IpAddress& source) {
   if (guard.banned(*snapshot, source, pump.clock().now_ms())) {
     metrics.request_refused("banned");
+    refused_new_request();
     return {403, "Forbidden"};
   }
   // Probes from publishers name our domain; load balancers probe the box
   // by address.
   const bool ours = snapshot->find_domain(host) != nullptr || auth::parse_ip(host).has_value();
-  if (!ours) return {403, "Forbidden"};  // as an INVITE to it: no hint of which domains exist
+  if (!ours) {
+    refused_new_request();
+    return {403, "Forbidden"};  // as an INVITE to it: no hint of which domains exist
+  }
   if (draining) return {503, "Service Unavailable (Draining)"};
   return {200, "OK"};
 }
@@ -184,6 +200,7 @@ std::optional<Refusal> SipServer::Impl::on_invite(IncomingInvite& invite,
   const auth::IpAddress address = publisher_address(*snap, admission);
   if (guard.banned(*snap, address, now)) {
     metrics.request_refused("banned");
+    refused_new_request();
     return Refusal{403, "Forbidden"};
   }
   const Door door{draining, snap->settings.retry_after_seconds,
@@ -194,6 +211,7 @@ std::optional<Refusal> SipServer::Impl::on_invite(IncomingInvite& invite,
 
   if (auto* challenge = std::get_if<Challenge>(&decision)) {
     metrics.invite(domain_label, "challenged");
+    refused_new_request();
     std::string headers;
     for (auto& value : challenge_headers(*challenge, digest, now / 1000)) {
       if (!headers.empty()) headers += "\r\n";
@@ -203,6 +221,7 @@ std::optional<Refusal> SipServer::Impl::on_invite(IncomingInvite& invite,
   }
   if (auto* rejected = std::get_if<Rejected>(&decision)) {
     const std::string_view reason = to_string(rejected->reason);
+    refused_new_request();
     if (rejected->reason == RejectReason::draining) {
       metrics.invite("unknown", "draining");
     } else {
@@ -309,7 +328,33 @@ void SipServer::Impl::publish_bans() {
   metrics.kernel_drops(drop_filter.dropped());
 }
 
+// A refused new request: counted toward a surge (gateway/refusal_surge.h).
+void SipServer::Impl::refused_new_request() {
+  if (surge.refused(pump.clock().now_ms())) surge_changed();
+}
+
+// The stacks take the new transaction lifetime (nta shortens the timers of
+// transactions already waiting too). Once calm again, the memory the surge
+// took goes back to the system: glibc keeps freed heap otherwise, and RSS
+// would stay at the surge's peak.
+void SipServer::Impl::surge_changed() {
+  metrics.refusal_surge(surge.state() == SurgeState::shedding);
+  pump.apply(current_stack_settings());
+  if (surge.state() == SurgeState::calm) {
+    malloc_trim(0);
+    // Real calls' transactions from the last 32 s still hold memory: once
+    // more when they are gone.
+    trim_at_ms = pump.clock().now_ms() + kNormalTransactionLifetime.count() + 2000;
+  }
+}
+
 void SipServer::Impl::tick() {
+  const std::int64_t now = pump.clock().now_ms();
+  if (surge.poll(now)) surge_changed();
+  if (trim_at_ms != 0 && now >= trim_at_ms && surge.state() == SurgeState::calm) {
+    malloc_trim(0);
+    trim_at_ms = 0;
+  }
   if (listens_on_tcp) police_connections();
   publish_bans();
   if (ban_gauge_timer) ban_gauge_timer->start(std::chrono::seconds(2), [this] { tick(); });
@@ -384,7 +429,8 @@ void SipServer::restore_connections(std::vector<std::pair<std::string, std::int6
 void SipServer::update_snapshot(std::shared_ptr<const routing::Snapshot> snapshot) {
   impl_->inbox.post([impl = impl_.get(), snapshot = std::move(snapshot)]() mutable {
     impl->snapshot = std::move(snapshot);
-    impl->pump.apply(stack_settings(impl->snapshot->settings));
+    impl->surge.set_threshold(static_cast<std::uint32_t>(impl->snapshot->settings.surge_refusals));
+    impl->pump.apply(impl->current_stack_settings());
     impl->guard.snapshot_loaded(*impl->snapshot);
     impl->publish_bans();
     impl->publish_buyer_caps();

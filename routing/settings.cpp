@@ -54,6 +54,7 @@ const std::vector<SettingInfo>& known_settings() {
       {"security.request_rate", "requests a second one source may send (bursts of twice that; 0: no limit; allowlisted sources and front ends are exempt)"},
       {"security.new_request_rate", "out-of-dialog requests (INVITE, OPTIONS) a second one source may send (0: no limit)"},
       {"security.flood_ban_seconds", "seconds a source is banned after being refused twice its rate within one second"},
+      {"security.surge_refusals", "refused new requests a second (all sources) at which SIP transactions are kept 4 s instead of 32 s until 10 calm seconds (0: never)"},
       {"sip.tcp_idle", "seconds after which a TCP connection nothing crossed is closed"},
       {"sip.tcp_message_timeout", "seconds of silence after which a partly received message is dropped"},
       {"sip.max_message_size", "largest SIP message in bytes (larger: 413 or dropped)"},
@@ -119,6 +120,7 @@ std::expected<void, std::string> apply_setting(Settings& s, std::string_view key
   if (key == "security.request_rate") return set_seconds(s.request_rate, key, value, 0, 1000000, "requests a second");
   if (key == "security.new_request_rate") return set_seconds(s.new_request_rate, key, value, 0, 1000000, "requests a second");
   if (key == "security.flood_ban_seconds") return set_seconds(s.flood_ban_seconds, key, value, 1, 86400);
+  if (key == "security.surge_refusals") return set_seconds(s.surge_refusals, key, value, 0, 1000000, "refusals a second");
   if (key == "sip.tcp_idle") return set_seconds(s.tcp_idle_seconds, key, value, 1, 86400);
   if (key == "sip.tcp_message_timeout") return set_seconds(s.tcp_message_timeout_seconds, key, value, 1, 600);
   if (key == "sip.max_message_size") return set_seconds(s.max_message_size, key, value, 4096, 2097152, "bytes");
@@ -162,6 +164,7 @@ std::string setting_value(const Settings& s, std::string_view key) {
   if (key == "security.request_rate") return std::to_string(s.request_rate);
   if (key == "security.new_request_rate") return std::to_string(s.new_request_rate);
   if (key == "security.flood_ban_seconds") return std::to_string(s.flood_ban_seconds);
+  if (key == "security.surge_refusals") return std::to_string(s.surge_refusals);
   return {};
 }
 

@@ -60,6 +60,10 @@ struct Settings {
   std::int64_t request_rate = 1000;
   std::int64_t new_request_rate = 300;
   std::int64_t flood_ban_seconds = 60;
+  // Refusals of new requests in one second (all sources together) at which
+  // the stacks shorten their transaction lifetime (gateway/refusal_surge.h);
+  // 0: never.
+  std::int64_t surge_refusals = 500;
   // TCP and message limits. A connection nothing crossed for tcp_idle
   // seconds is closed (Kamailio's default is 120; a publisher behind NAT on
   // TCP must refresh or send CRLF keep-alives within it). A message that

@@ -18,18 +18,10 @@ trap 'kill $(jobs -p) 2>/dev/null; pkill -f "sipp .*-p $buyer_port " 2>/dev/null
 
 ctl="$build/db/sipgwctl"
 export SIPGW_DB="$work/fuzz.db"
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 {
-  "$ctl" init
-  "$ctl" domain add 127.0.0.1 --auth ip
-  "$ctl" domain add ip.test --auth ip
-  "$ctl" domain add digest.test --auth digest
-  "$ctl" publisher add pub
-  echo "secret-pw" | "$ctl" credential add alice --publisher pub --realm digest.test
-  "$ctl" allowlist add 127.0.0.1 --publisher pub
-  "$ctl" campaign add c
-  "$ctl" number add +18882223333 --campaign c
-  "$ctl" buyer add b --target "sip:buyer@127.0.0.1:$buyer_port"
-  "$ctl" route add --campaign c --buyer b
+  bench_provision "$buyer_port"
   # The fuzzer must reach the parser: per-source limits and failure bans off
   # (with them 127.0.0.3 is banned within a second and the kernel drops the rest).
   "$ctl" setting set security.request_rate 0
@@ -40,7 +32,7 @@ export SIPGW_DB="$work/fuzz.db"
   --log-level warn > "$work/sipgw.log" 2>&1 &
 gw=$!
 sleep 1
-rss() { awk '$1 == "VmRSS:" {print $2}' "/proc/$gw/status" 2>/dev/null || echo 0; }
+rss() { bench_rss "$gw"; }
 before=$(rss)
 sipp -sf "$here/uas_answer.xml" -i 127.0.0.1 -p "$buyer_port" -nostdin -bg > /dev/null 2>&1
 # Real calls at 5/s, 250 of them (held 1 s each): about as long as a million messages take.
@@ -53,7 +45,7 @@ end=$(date +%s.%N)
 alive=yes; kill -0 "$gw" 2>/dev/null || alive=NO
 right_after=$(rss)
 wait "$uac" 2>/dev/null
-ok=$(awk -F';' 'NR==1{for(i=1;i<=NF;i++){if($i=="SuccessfulCall(C)")s=i; if($i=="FailedCall(C)")f=i}} NR>1{a=$s;b=$f} END{print a+0, b+0}' "$work/calls.csv")
+ok=$(bench_calls "$work/calls.csv")
 sleep 35
 settled=$(rss)
 echo "fuzz: $messages messages (seed $seed) in $(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.0f", b-a}') s; sipgw alive: $alive"

@@ -23,6 +23,13 @@ def rss_kb(pid):
     return -1
 
 
+def udp_out():
+    """UDP datagrams this host has sent (on an otherwise quiet machine: sipgw's answers)."""
+    with open("/proc/net/snmp") as f:
+        rows = [line.split() for line in f if line.startswith("Udp:")]
+    return int(rows[1][rows[0].index("OutDatagrams")])
+
+
 def main():
     pid, host, port = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     count = int(sys.argv[4]) if len(sys.argv) > 4 else 20000
@@ -36,6 +43,7 @@ def main():
         s.bind((f"127.{10 + i // 65536}.{(i // 256) % 256}.{i % 256 or 1}", 0))
         socks.append(s)
     before = rss_kb(pid)
+    out_before = udp_out()
     start = time.time()
     sent = 0
     for n in range(per_source):
@@ -57,6 +65,7 @@ def main():
     print(f"RSS before {before} KB, right after {right_after} KB", flush=True)
     time.sleep(40)
     settled = rss_kb(pid)
+    answers = udp_out() - out_before
     received = 0
     for s in socks:
         s.setblocking(False)
@@ -67,6 +76,8 @@ def main():
         except BlockingIOError:
             pass
     print(f"RSS 40 s later {settled} KB")
+    print(f"UDP datagrams sent by this host during the run and the 40 s after: {answers} "
+          f"({answers / max(sent, 1):.1f} per INVITE: the final response and its retransmissions)")
     print(f"responses still queued at the sources: {received} (receive buffers hold only a few each)")
 
 

@@ -7,6 +7,8 @@
 // publisher on 127.0.0.1 keeps placing calls throughout.
 #include "harness.h"
 
+#include <map>
+
 #include "auth/digest.h"
 
 namespace sipgw::integration {
@@ -183,6 +185,37 @@ TEST_F(Security, ASourceOverItsRateGets503AndAFloodIsDroppedWhileThePublisherCal
   auto p = place({});
   EXPECT_EQ(p.wait(), 0);
   EXPECT_EQ(b.wait(), 0);
+}
+
+// A spoofed flood from ever-changing sources cannot be banned source by
+// source; each refused INVITE would otherwise be a transaction kept 32 s,
+// its answer retransmitted 11 times to whoever the source claims to be.
+// Past security.surge_refusals a second, the stacks keep transactions 4 s
+// (those already waiting too), and go back to 32 s after 10 calm seconds.
+TEST_F(Security, ASurgeOfRefusalsKeepsTransactionsFourSecondsInsteadOfThirtyTwo) {
+  provision_basic();
+  ASSERT_EQ(ctl({"setting", "set", "security.surge_refusals", "20"}), 0);
+  start_with_metrics();
+  SipEndpoint gateway{"127.0.0.1", sip_port_, false};
+  SipProbe spoofed(gateway, "127.0.0.9");  // not allowlisted; never ACKs
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 30; ++i) spoofed.send(sip_request("INVITE", gateway, spoofed.local_port()));
+  std::map<std::string, int> answers;  // 403s by Call-ID
+  std::chrono::milliseconds last{0};
+  while (auto message = spoofed.receive(6s)) {
+    const int status = status_of(*message);
+    if (status == 100) continue;  // nua sends 100 Trying to every INVITE before sipgw sees it, once
+    EXPECT_EQ(status, 403) << *message;
+    ++answers[header_of(*message, "Call-ID").value_or("")];
+    last = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  }
+  // 32 s transactions would still be answering at 7.5 s (and go on to 11 answers each).
+  EXPECT_EQ(answers.size(), 30u);
+  for (const auto& [call_id, n] : answers) EXPECT_LE(n, 5) << call_id;
+  EXPECT_LT(last, 5s) << "a refused INVITE was still answered after " << last.count() << " ms";
+  EXPECT_EQ(GatewayTest::metric(scrape(), "sipgw_refusal_surge"), 1) << scrape();
+  EXPECT_TRUE(eventually([&] { return GatewayTest::metric(scrape(), "sipgw_refusal_surge") == 0; }, 8s)) << scrape();
+  EXPECT_NE(gateway_.log().find("refusal surge: shedding -> calm"), std::string::npos) << gateway_.log();
 }
 
 }  // namespace
