@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package sipgw builds, tests and runs with.
+# `install-deps.sh test` adds what only the tests need: clang 16 and its
+# libFuzzer runtime for the fuzz targets (clang 14 cannot compile
+# std::expected from GCC 12's library; see CMakeLists.txt).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -12,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev
   sip-tester prometheus kamailio
 )
+if [ "${1:-}" = test ]; then packages+=(clang-16 libclang-rt-16-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
