@@ -103,6 +103,16 @@ auth::IpAddress source_of(nua_t* nua) {
   return {};
 }
 
+// Header fields in the request nua is reporting now (the start line and
+// the body included: one each).
+std::size_t header_count(nua_t* nua) {
+  std::size_t n = 0;
+  if (msg_t* msg = nua_current_request(nua)) {
+    for (msg_header_t* h = *msg_chain_head(msg); h != nullptr; h = h->sh_succ) ++n;
+  }
+  return n;
+}
+
 }  // namespace
 
 std::string IncomingInvite::header(const std::string& name) const {
@@ -279,7 +289,7 @@ void SofiaStacks::dispatch(nua_event_t event, int status, char const* phrase, nu
   }
   if (nua_event_is_incoming_request(event) && sip && sip->sip_request) {
     const bool fresh = leg == nullptr && (event == nua_i_invite || event == nua_i_options);
-    auto refusal = handler.on_request(str(sip->sip_request->rq_method_name), source_of(nua), fresh);
+    auto refusal = handler.on_request(str(sip->sip_request->rq_method_name), source_of(nua), fresh, header_count(nua));
     if (refusal && fresh) {
       // A refused INVITE's handle ends with its nua_i_state (on_unbound).
       nua_respond(nh, refusal->status, refusal->phrase,

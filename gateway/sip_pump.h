@@ -59,12 +59,12 @@ struct StackSettings {
 
 class SipPumpHandler : public SessionRefreshObserver {
  public:
-  // Every request received, with its packet source; new_request: an INVITE
-  // or OPTIONS out of any dialog. A refusal returned for a new request is
-  // its answer (nothing else sees it); in-dialog requests are never refused
-  // here.
+  // Every request received, with its packet source and how many header
+  // fields it has; new_request: an INVITE or OPTIONS out of any dialog. A
+  // refusal returned for a new request is its answer (nothing else sees
+  // it); in-dialog requests are never refused here.
   virtual std::optional<Refusal> on_request(std::string_view method, const auth::IpAddress& source,
-                                            bool new_request) = 0;
+                                            bool new_request, std::size_t headers) = 0;
   // accept() binds the INVITE to a new publisher leg (once); without it the
   // INVITE gets the returned refusal. The handler may take what it keeps
   // out of invite (the offer).

@@ -58,6 +58,7 @@ const std::vector<SettingInfo>& known_settings() {
       {"sip.tcp_idle", "seconds after which a TCP connection nothing crossed is closed"},
       {"sip.tcp_message_timeout", "seconds of silence after which a partly received message is dropped"},
       {"sip.max_message_size", "largest SIP message in bytes (larger: 413 or dropped)"},
+      {"sip.max_headers", "header fields one request may have (more: 400 and the source is banned as a flood; 0: any)"},
       {"sip.tcp_max_per_source", "TCP connections one source may hold (more: it is banned as a flood; allowlisted sources and front ends are exempt)"},
       {"sip.tcp_max_connections", "TCP connections all sources together may hold (past it the sources holding most are cut)"},
       {"sip.user_agent", "User-Agent header on sipgw's SIP messages (empty, the default: none)"},
@@ -124,6 +125,7 @@ std::expected<void, std::string> apply_setting(Settings& s, std::string_view key
   if (key == "sip.tcp_idle") return set_seconds(s.tcp_idle_seconds, key, value, 1, 86400);
   if (key == "sip.tcp_message_timeout") return set_seconds(s.tcp_message_timeout_seconds, key, value, 1, 600);
   if (key == "sip.max_message_size") return set_seconds(s.max_message_size, key, value, 4096, 2097152, "bytes");
+  if (key == "sip.max_headers") return set_seconds(s.max_headers, key, value, 0, 100000, "header fields");
   if (key == "sip.tcp_max_per_source") return set_seconds(s.tcp_max_per_source, key, value, 1, 1000000, "connections");
   if (key == "sip.tcp_max_connections") return set_seconds(s.tcp_max_connections, key, value, 1, 1000000, "connections");
   if (key == "sip.user_agent") {
@@ -155,6 +157,7 @@ std::string setting_value(const Settings& s, std::string_view key) {
   if (key == "sip.tcp_idle") return std::to_string(s.tcp_idle_seconds);
   if (key == "sip.tcp_message_timeout") return std::to_string(s.tcp_message_timeout_seconds);
   if (key == "sip.max_message_size") return std::to_string(s.max_message_size);
+  if (key == "sip.max_headers") return std::to_string(s.max_headers);
   if (key == "sip.tcp_max_per_source") return std::to_string(s.tcp_max_per_source);
   if (key == "sip.tcp_max_connections") return std::to_string(s.tcp_max_connections);
   if (key == "security.auth_failures") return std::to_string(s.ban_after_failures);

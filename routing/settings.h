@@ -74,6 +74,12 @@ struct Settings {
   std::int64_t tcp_idle_seconds = 600;
   std::int64_t tcp_message_timeout_seconds = 10;
   std::int64_t max_message_size = 65536;
+  // Header fields one request may have (0: any). Sofia's parser, as Debian
+  // builds it (assertions on), checks the whole header chain at every
+  // header it adds: 1,000 headers cost 4.9 ms, 2,000 cost 18 ms, against
+  // 0.2 ms for an ordinary request. Past the limit: 400, and the source is
+  // banned as a flood (unless allowlisted or a front end).
+  std::int64_t max_headers = 200;
   std::int64_t tcp_max_per_source = 64;
   std::int64_t tcp_max_connections = 16384;
 };
