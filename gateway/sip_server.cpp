@@ -361,12 +361,12 @@ void SipServer::Impl::surge_changed() {
 // the top of an arena, so after a burst (a flood's transactions, a fuzzer's
 // messages, a traffic peak) RSS would stay at the peak for good (measured:
 // 18 -> 223 MB after 20,000 spoofed INVITEs, 40 s after the last). When the
-// heap holds more free than used memory, and at least 32 MB of it, sipgw
+// heap holds more free than used memory, and at least 8 MB of it, sipgw
 // hands the free pages back (malloc_trim; madvise under the hood), at most
 // every 10 s. mallinfo2 and malloc_trim walk the free lists only: about a
 // millisecond for a heap of a few hundred MB, on the SIP thread's tick.
 void SipServer::Impl::give_back_memory(std::int64_t now_ms) {
-  constexpr std::size_t kWorthIt = 32u << 20;
+  constexpr std::size_t kWorthIt = 8u << 20;
   if (now_ms - last_trim_ms < 10000) return;
   const struct mallinfo2 heap = mallinfo2();
   if (heap.fordblks < kWorthIt || heap.fordblks < heap.uordblks) return;
