@@ -111,6 +111,7 @@ struct SipServer::Impl final : SipPumpHandler {
   void tick();
   void police_connections();
   void ban(const AutoBan& ban);
+  void flood_ban(const auth::IpAddress& source, const char* note);
   bool rate_exempt(const auth::IpAddress& source) const;
   void maybe_shut_down();
   void publish_buyer_caps();
@@ -161,10 +162,9 @@ std::optional<Refusal> SipServer::Impl::on_request(std::string_view method, cons
     // no real peer sends this many, so its source pays with a ban.
     metrics.request_refused("too_many_headers");
     if (!rate_exempt(source)) {
-      const auto seconds = std::chrono::seconds(snapshot->settings.flood_ban_seconds);
       spdlog::warn("banning {} for {} s: a {} with {} header fields (sip.max_headers {})", auth::to_string(source),
-                   seconds.count(), routing::text_from_wire(method, 16), headers, max_headers);
-      ban(guard.flooding(source, pump.clock().now_ms(), seconds, "too many headers"));
+                   snapshot->settings.flood_ban_seconds, routing::text_from_wire(method, 16), headers, max_headers);
+      flood_ban(source, "too many headers");
     }
     if (!new_request) return std::nullopt;
     refused_new_request();
@@ -178,11 +178,10 @@ std::optional<Refusal> SipServer::Impl::on_request(std::string_view method, cons
   if (verdict == RateVerdict::pass) return std::nullopt;
   metrics.request_refused(verdict == RateVerdict::flood ? "flood" : "rate_limited");
   if (verdict == RateVerdict::flood) {
-    const auto seconds = std::chrono::seconds(snapshot->settings.flood_ban_seconds);
     spdlog::warn("banning {} for {} s: over its request rate {} times within a second", auth::to_string(source),
-                 seconds.count(), SourceRateLimiter::flood_line(new_request ? policy.new_requests_per_second
-                                                                            : policy.requests_per_second));
-    ban(guard.flooding(source, now, seconds));
+                 snapshot->settings.flood_ban_seconds,
+                 SourceRateLimiter::flood_line(new_request ? policy.new_requests_per_second : policy.requests_per_second));
+    flood_ban(source, "request flood");
   }
   if (!new_request) return std::nullopt;  // counted, never refused: it belongs to a call
   refused_new_request();
@@ -320,6 +319,12 @@ void SipServer::Impl::count_failed_authentication(const auth::IpAddress& source,
 
 // A ban sipgw hands out itself: stored through the Asio side, dropped by the
 // kernel from now on.
+// A source that floods (requests, connections, headers): banned for
+// security.flood_ban_seconds.
+void SipServer::Impl::flood_ban(const auth::IpAddress& source, const char* note) {
+  ban(guard.flooding(source, pump.clock().now_ms(), std::chrono::seconds(snapshot->settings.flood_ban_seconds), note));
+}
+
 void SipServer::Impl::ban(const AutoBan& ban) {
   metrics.auto_ban();
   if (ban_sink) ban_sink(ban);
@@ -397,7 +402,6 @@ void SipServer::Impl::police_connections() {
   for (const auto& c : counts) total += c.connections;
   metrics.tcp_connections(total);
   std::sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) { return a.connections > b.connections; });
-  const std::int64_t now = pump.clock().now_ms();
   std::vector<auth::IpAddress> cut;
   for (const auto& c : counts) {
     const bool over_source = c.connections > static_cast<std::size_t>(s.tcp_max_per_source);
@@ -407,7 +411,7 @@ void SipServer::Impl::police_connections() {
     if (over_source) {
       spdlog::warn("banning {} for {} s: it holds {} TCP connections (sip.tcp_max_per_source {})",
                    auth::to_string(c.source), s.flood_ban_seconds, c.connections, s.tcp_max_per_source);
-      ban(guard.flooding(c.source, now, std::chrono::seconds(s.flood_ban_seconds), "too many connections"));
+      flood_ban(c.source, "too many connections");
     } else {
       spdlog::warn("cutting the {} TCP connections of {}: {} in all (sip.tcp_max_connections {})", c.connections,
                    auth::to_string(c.source), total, s.tcp_max_connections);
