@@ -3,6 +3,8 @@
 # `install-deps.sh test` adds what only the tests need: clang 16 and its
 # libFuzzer runtime for the fuzz targets (clang 14 cannot compile
 # std::expected from GCC 12's library; see CMakeLists.txt).
+# `install-deps.sh bench` adds what tests/bench/race.sh needs: Kamailio's
+# SQLite and uuid modules, and curl.
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -16,6 +18,7 @@ packages=(
   sip-tester prometheus kamailio
 )
 if [ "${1:-}" = test ]; then packages+=(clang-16 libclang-rt-16-dev); fi
+if [ "${1:-}" = bench ]; then packages+=(kamailio-sqlite-modules kamailio-extra-modules curl); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -257,4 +257,12 @@ std::size_t DropFilter::udp_receive_buffer() const {
   return smallest;
 }
 
+std::vector<int> DropFilter::udp_sockets() const {
+  std::vector<int> fds;
+  (void)for_each_sip_socket(ports_, [&](const SipSocket& socket) {
+    if (socket.type == SOCK_DGRAM) fds.push_back(socket.fd);
+  });
+  return fds;
+}
+
 }  // namespace sipgw::gateway

@@ -81,6 +81,8 @@ class DropFilter {
   // The smallest receive buffer of the SIP UDP sockets in bytes (0: none):
   // what the kernel granted of what Sofia asked (net.core.rmem_max caps it).
   std::size_t udp_receive_buffer() const;
+  // The SIP UDP sockets' descriptors (gateway/receive_queue.h watches them).
+  std::vector<int> udp_sockets() const;
   std::size_t left_out() const { return left_out_; }
 
  private:

@@ -12,6 +12,10 @@ namespace {
 const prometheus::Histogram::BucketBoundaries kSetupBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                                0.5,   1,      2.5,   5,    10,    20,   30};
 
+// Lateness and waits from 0.5 ms (the heartbeat's resolution) to 10 s.
+const prometheus::Histogram::BucketBoundaries kLagBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                             0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+
 std::string bounded_method(std::string_view method) {
   static constexpr std::array kMethods = {"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "UPDATE", "PRACK"};
   for (const char* m : kMethods) {
@@ -65,6 +69,21 @@ Metrics::Metrics(const std::string& version)
                          .Help("1 while refusals of new requests surge and SIP transactions are kept 4 s instead of 32 s")
                          .Register(*registry_)
                          .Add({})),
+      loop_lag_(prometheus::BuildHistogram()
+                    .Name("sipgw_sip_loop_lag_seconds")
+                    .Help("How late the SIP thread's 10 ms heartbeat fired (time it spent on other work)")
+                    .Register(*registry_)
+                    .Add({}, kLagBuckets)),
+      queue_wait_(prometheus::BuildHistogram()
+                      .Name("sipgw_sip_queue_wait_seconds")
+                      .Help("Wait of the oldest datagram in the SIP UDP receive queues, sampled every heartbeat")
+                      .Register(*registry_)
+                      .Add({}, kLagBuckets)),
+      overload_(prometheus::BuildGauge()
+                    .Name("sipgw_overload")
+                    .Help("1 while new calls are refused with 503 because the SIP thread is behind (sip.overload_wait)")
+                    .Register(*registry_)
+                    .Add({})),
       call_setup_(prometheus::BuildHistogram().Name("sipgw_call_setup_seconds").Help("INVITE received to 200 sent").Register(*registry_).Add({}, kSetupBuckets)),
       post_dial_delay_(prometheus::BuildHistogram().Name("sipgw_post_dial_delay_seconds").Help("INVITE received to first 18x sent").Register(*registry_).Add({}, kSetupBuckets)),
       generation_(prometheus::BuildGauge().Name("sipgw_provisioning_generation").Help("Generation of the provisioning snapshot in use").Register(*registry_).Add({})),
@@ -150,6 +169,10 @@ void Metrics::kernel_drops(std::uint64_t total) {
 }
 void Metrics::bans_active(std::size_t count) { bans_active_.Set(static_cast<double>(count)); }
 void Metrics::refusal_surge(bool shedding) { refusal_surge_.Set(shedding ? 1 : 0); }
+
+void Metrics::loop_lag(double seconds) { loop_lag_.Observe(seconds); }
+void Metrics::queue_wait(double seconds) { queue_wait_.Observe(seconds); }
+void Metrics::overload(bool shedding) { overload_.Set(shedding ? 1 : 0); }
 
 void Metrics::call_setup(double seconds) { call_setup_.Observe(seconds); }
 void Metrics::post_dial_delay(double seconds) { post_dial_delay_.Observe(seconds); }

@@ -54,6 +54,12 @@ class Metrics {
   void tcp_connections(std::size_t count);  // accepted SIP connections open now
   void bans_active(std::size_t count);     // bans in force (admins' and sipgw's)
   void refusal_surge(bool shedding);       // 1 while transactions are kept short (gateway/refusal_surge.h)
+  // The SIP thread's load (gateway/overload.h): how late its 10 ms
+  // heartbeat fired, how long the oldest datagram waited in the kernel's
+  // receive queue at that moment, and 1 while new calls are refused.
+  void loop_lag(double seconds);
+  void queue_wait(double seconds);
+  void overload(bool shedding);
   void call_setup(double seconds);       // INVITE in to 200 out
   void post_dial_delay(double seconds);  // INVITE in to first 18x out
 
@@ -87,6 +93,9 @@ class Metrics {
   std::uint64_t kernel_drops_seen_ = 0;
   prometheus::Gauge& bans_active_;
   prometheus::Gauge& refusal_surge_;
+  prometheus::Histogram& loop_lag_;
+  prometheus::Histogram& queue_wait_;
+  prometheus::Gauge& overload_;
   prometheus::Histogram& call_setup_;
   prometheus::Histogram& post_dial_delay_;
   prometheus::Gauge& generation_;

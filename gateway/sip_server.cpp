@@ -6,6 +6,8 @@
 #include "gateway/refusal_surge.h"
 #include "gateway/log_limiter.h"
 #include "gateway/metrics.h"
+#include "gateway/overload.h"
+#include "gateway/receive_queue.h"
 #include "gateway/rate_limiter.h"
 #include "gateway/sip_pump.h"
 #include "routing/tokens.h"
@@ -69,6 +71,10 @@ struct SipServer::Impl final : SipPumpHandler {
   SourceRateLimiter rate_limiter;
   RefusalSurge surge{static_cast<std::uint32_t>(snapshot->settings.surge_refusals)};
   std::int64_t last_trim_ms = 0;
+  OverloadGuard overload{std::chrono::milliseconds(snapshot->settings.overload_wait_ms)};
+  ReceiveQueueProbe receive_queue;
+  std::optional<Timer> heartbeat_timer;
+  std::chrono::steady_clock::time_point heartbeat_due;
   DropFilter drop_filter;
   bool drop_filter_failed = false;  // logged once
   bool listens_on_tcp = false;
@@ -106,9 +112,11 @@ struct SipServer::Impl final : SipPumpHandler {
   void surge_changed();
   void give_back_memory(std::int64_t now_ms);
   StackSettings current_stack_settings() const {
-    return stack_settings(snapshot->settings, surge.transaction_lifetime());
+    return stack_settings(snapshot->settings, std::min(surge.transaction_lifetime(),
+                                                       std::chrono::milliseconds(snapshot->settings.transaction_lifetime_ms)));
   }
   void tick();
+  void heartbeat();
   void police_connections();
   void ban(const AutoBan& ban);
   void flood_ban(const auth::IpAddress& source, const char* note);
@@ -134,12 +142,16 @@ void SipServer::Impl::run(std::promise<std::expected<void, std::string>>& starte
   }
   ban_gauge_timer.emplace(pump.clock());
   tick();
+  receive_queue.watch(drop_filter.udp_sockets());
+  heartbeat_timer.emplace(pump.clock());
+  heartbeat();
   started.set_value({});
   pump.run();
   // Legs and timers go before the stacks and the clock they use.
   registry.clear();
   drain_timer.reset();
   ban_gauge_timer.reset();
+  heartbeat_timer.reset();
   pump.close();
   if (on_stopped) on_stopped();
 }
@@ -169,6 +181,14 @@ std::optional<Refusal> SipServer::Impl::on_request(std::string_view method, cons
     if (!new_request) return std::nullopt;
     refused_new_request();
     return Refusal{400, "Too Many Headers"};
+  }
+  if (new_request && method == "INVITE" &&
+      !overload.admit_new_call(receive_queue.oldest_wait(), pump.clock().now_ms())) {
+    // Before any call state, and before the publisher's INVITE timer fires.
+    metrics.request_refused("overload");
+    metrics.overload(true);
+    refused_new_request();
+    return Refusal{503, "Service Unavailable", "Retry-After: 1"};
   }
   const RatePolicy policy = rate_policy(snapshot->settings);
   if (policy.requests_per_second == 0 && policy.new_requests_per_second == 0) return std::nullopt;
@@ -388,6 +408,25 @@ void SipServer::Impl::tick() {
   if (ban_gauge_timer) ban_gauge_timer->start(std::chrono::seconds(2), [this] { tick(); });
 }
 
+// Every 10 ms: how late the SIP thread got to it is its loop lag (what
+// held it: a burst, a stall), and the kernel's receive queue is sampled.
+void SipServer::Impl::heartbeat() {
+  using namespace std::chrono;
+  constexpr milliseconds kBeat{10};
+  const auto now = steady_clock::now();
+  if (heartbeat_due.time_since_epoch().count() != 0) {
+    const auto late = std::max(duration_cast<microseconds>(now - heartbeat_due), microseconds(0));
+    overload.heartbeat(late);
+    metrics.loop_lag(duration<double>(late).count());
+    metrics.queue_wait(duration<double>(receive_queue.oldest_wait()).count());
+    if (overload.poll(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count())) {
+      metrics.overload(overload.state() == LoadState::shedding);
+    }
+  }
+  heartbeat_due = now + kBeat;
+  heartbeat_timer->start(kBeat, [this] { heartbeat(); });
+}
+
 // Sofia accepts every connection until the descriptors run out, so sipgw
 // counts them every tick: a source past sip.tcp_max_per_source is banned
 // as a flood (the kernel drops its SYNs from now on) and its connections
@@ -457,6 +496,7 @@ void SipServer::update_snapshot(std::shared_ptr<const routing::Snapshot> snapsho
   impl_->inbox.post([impl = impl_.get(), snapshot = std::move(snapshot)]() mutable {
     impl->snapshot = std::move(snapshot);
     impl->surge.set_threshold(static_cast<std::uint32_t>(impl->snapshot->settings.surge_refusals));
+    impl->overload.set_limit(std::chrono::milliseconds(impl->snapshot->settings.overload_wait_ms));
     impl->pump.apply(impl->current_stack_settings());
     impl->guard.snapshot_loaded(*impl->snapshot);
     impl->publish_bans();

@@ -80,6 +80,15 @@ struct Settings {
   // 0.2 ms for an ordinary request. Past the limit: 400, and the source is
   // banned as a flood (unless allowlisted or a front end).
   std::int64_t max_headers = 200;
+  // Overload control (gateway/overload.h): while the SIP thread is this
+  // many milliseconds behind (its receive queue's oldest datagram, or its
+  // heartbeat), new INVITEs get 503 + Retry-After (0: never).
+  std::int64_t overload_wait_ms = 100;
+  // 64 x T1 in milliseconds (NTATAG_SIP_T1X64): how long Sofia keeps a
+  // finished server transaction (timers H and J), waits for a first answer
+  // (timers B and F) and a peer's ACK. RFC 3261's 32 s; shorter keeps less
+  // memory (see the README). A refusal surge shortens it to 4 s.
+  std::int64_t transaction_lifetime_ms = 32000;
   std::int64_t tcp_max_per_source = 64;
   std::int64_t tcp_max_connections = 16384;
 };

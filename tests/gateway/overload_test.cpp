@@ -1,0 +1,100 @@
+#include "gateway/overload.h"
+#include "gateway/receive_queue.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace sipgw::gateway {
+namespace {
+
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+
+TEST(OverloadGuardTest, AdmitsUpToTheLimitAndRefusesPastIt) {
+  OverloadGuard guard(milliseconds(100));
+  EXPECT_TRUE(guard.admit_new_call(microseconds(0), 1000));
+  EXPECT_TRUE(guard.admit_new_call(microseconds(100000), 1001));
+  EXPECT_EQ(guard.state(), LoadState::normal);
+  EXPECT_FALSE(guard.admit_new_call(microseconds(100001), 1002));
+  EXPECT_EQ(guard.state(), LoadState::shedding);
+  EXPECT_EQ(guard.refused(), 1u);
+  // The queue drained: the next INVITE is admitted at once, still shedding
+  // by name until a quiet second has passed.
+  EXPECT_TRUE(guard.admit_new_call(microseconds(20000), 1003));
+  EXPECT_EQ(guard.state(), LoadState::shedding);
+}
+
+TEST(OverloadGuardTest, ALateHeartbeatRefusesEvenWithAnEmptyQueue) {
+  // A stall on TCP shows in the heartbeat, not in the UDP queue.
+  OverloadGuard guard(milliseconds(100));
+  guard.heartbeat(microseconds(250000));
+  EXPECT_FALSE(guard.admit_new_call(microseconds(0), 5000));
+  guard.heartbeat(microseconds(1000));
+  EXPECT_TRUE(guard.admit_new_call(microseconds(0), 5010));
+}
+
+TEST(OverloadGuardTest, BackToNormalAfterASecondWithoutARefusal) {
+  OverloadGuard guard(milliseconds(50));
+  ASSERT_FALSE(guard.admit_new_call(microseconds(60000), 10000));
+  EXPECT_FALSE(guard.poll(10999));
+  EXPECT_EQ(guard.state(), LoadState::shedding);
+  ASSERT_FALSE(guard.admit_new_call(microseconds(60000), 10500));  // refusal restarts the second
+  EXPECT_FALSE(guard.poll(11499));
+  EXPECT_TRUE(guard.poll(11500));
+  EXPECT_EQ(guard.state(), LoadState::normal);
+  EXPECT_FALSE(guard.poll(20000));
+}
+
+TEST(OverloadGuardTest, ALimitOfZeroNeverRefuses) {
+  OverloadGuard guard(milliseconds(0));
+  guard.heartbeat(microseconds(5000000));
+  EXPECT_TRUE(guard.admit_new_call(microseconds(9000000), 1));
+  guard.set_limit(milliseconds(10));
+  EXPECT_FALSE(guard.admit_new_call(microseconds(9000000), 2));
+}
+
+TEST(ReceiveQueueProbeTest, ReadsHowLongTheOldestDatagramHasWaitedAndLeavesItQueued) {
+  const int receiver = socket(AF_INET, SOCK_DGRAM, 0);
+  const int sender = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(receiver, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(receiver, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(getsockname(receiver, reinterpret_cast<sockaddr*>(&address), &length), 0);
+
+  ReceiveQueueProbe probe;
+  probe.watch({receiver});
+  ASSERT_EQ(probe.watched(), 1u);
+  EXPECT_EQ(probe.oldest_wait().count(), 0) << "nothing waiting";
+  // The kernel turns receive stamping on from a work queue, moments after
+  // the first socket asks; a datagram that arrives before is stamped when
+  // first read (a wait of 0). The daemon watches from its start.
+  std::this_thread::sleep_for(milliseconds(50));
+
+  const char first[] = "OPTIONS sip:a SIP/2.0\r\n\r\n";
+  ASSERT_GT(sendto(sender, first, sizeof first, 0, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  std::this_thread::sleep_for(milliseconds(60));
+  ASSERT_GT(sendto(sender, first, sizeof first, 0, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  const auto wait = probe.oldest_wait();
+  EXPECT_GE(wait.count(), 60000);
+  EXPECT_LT(wait.count(), 5000000);
+  // Peeking took nothing: both datagrams are still there, whole.
+  char buffer[128];
+  EXPECT_EQ(recv(receiver, buffer, sizeof buffer, MSG_DONTWAIT), static_cast<ssize_t>(sizeof first));
+  EXPECT_LT(probe.oldest_wait().count(), 60000) << "the second one is the oldest now";
+  EXPECT_EQ(recv(receiver, buffer, sizeof buffer, MSG_DONTWAIT), static_cast<ssize_t>(sizeof first));
+  EXPECT_EQ(probe.oldest_wait().count(), 0);
+  close(sender);
+  close(receiver);
+}
+
+}  // namespace
+}  // namespace sipgw::gateway
