@@ -14,14 +14,28 @@ std::string_view to_string(LoadState state) {
   return "unknown";
 }
 
+void OverloadGuard::sample(std::chrono::microseconds behind, std::int64_t now_ms) {
+  behind_ = behind;
+  if (limit_.count() == 0 || behind <= limit_) {
+    behind_since_ = -1;
+  } else if (behind_since_ < 0) {
+    behind_since_ = now_ms;
+  }
+}
+
+void OverloadGuard::heartbeat(std::chrono::microseconds lateness, std::chrono::microseconds queue_wait,
+                              std::int64_t now_ms) {
+  lateness_ = lateness;
+  sample(std::max(lateness, queue_wait), now_ms);
+}
+
 bool OverloadGuard::admit_new_call(std::chrono::microseconds queue_wait, std::int64_t now_ms) {
-  if (limit_.count() == 0) return true;
-  const auto behind = std::max(queue_wait, lateness_);
-  if (behind <= limit_) return true;
+  sample(std::max(queue_wait, lateness_), now_ms);
+  if (behind_since_ < 0 || now_ms - behind_since_ < limit_.count() / 2) return true;
   ++refused_;
   ++refused_in_state_;
   last_refusal_ms_ = now_ms;
-  if (state_ == LoadState::normal) transition(LoadState::shedding, behind);
+  if (state_ == LoadState::normal) transition(LoadState::shedding, behind_);
   return false;
 }
 

@@ -9,12 +9,17 @@
 // in the kernel's receive queue of a SIP UDP socket has waited (the
 // queue's sojourn time, as CoDel measures it), and how late the SIP
 // thread's 10 ms heartbeat fired (a stall on any transport, TCP included).
-// Each new INVITE is admitted while both are under the limit, refused
-// while either is over it: the queue settles near the limit and whatever
-// the thread can serve is served. The refusal is cheap next to a call (an
-// INVITE, nua's 100, the 503 and the ACK, against fourteen messages and two
-// dialogs), and it comes before the publisher's INVITE timer fires (500
-// ms), so no retransmission adds to the load.
+// A new INVITE is refused once the thread has been behind by more than the
+// limit for half the limit in a row (every sample since over it), and
+// admitted otherwise: a one-off stall (a page-fault storm, the heap handed
+// back, a debugger) leaves a queue that drains in milliseconds, and the
+// calls that waited through it are served, not refused; a thread that
+// stays behind refuses new calls until its queue is short again. The queue
+// then settles near the limit and whatever the thread can serve is served.
+// The refusal is cheap next to a call (an INVITE, nua's 100, the 503 and
+// the ACK, against fourteen messages and two dialogs), and it comes before
+// the publisher's INVITE timer fires (500 ms), so no retransmission adds to
+// the load.
 //
 // Sofia-free, SIP thread only. gateway/receive_queue.h measures the wait.
 #pragma once
@@ -33,33 +38,36 @@ std::string_view to_string(LoadState state);
 
 class OverloadGuard {
  public:
-  // limit: the wait past which new calls are refused (0: never refused).
+  // limit: the wait past which the thread is behind (0: never refuse).
   explicit OverloadGuard(std::chrono::milliseconds limit) : limit_(limit) {}
 
   void set_limit(std::chrono::milliseconds limit) { limit_ = limit; }
   std::chrono::milliseconds limit() const { return limit_; }
 
-  // How late the heartbeat fired (kept until the next one).
-  void heartbeat(std::chrono::microseconds lateness) { lateness_ = lateness; }
-  // A new INVITE: true admits it. queue_wait: the oldest waiting datagram's
-  // wait now. now_ms: any monotonic milliseconds.
+  // Every heartbeat: how late it fired and the oldest waiting datagram's
+  // wait. now_ms: any monotonic milliseconds (the same in every call).
+  void heartbeat(std::chrono::microseconds lateness, std::chrono::microseconds queue_wait, std::int64_t now_ms);
+  // A new INVITE, with the queue's wait now: true admits it.
   bool admit_new_call(std::chrono::microseconds queue_wait, std::int64_t now_ms);
-  // Every tick: back to normal after a second without a refusal. True when
-  // the state changed.
+  // Every heartbeat: back to normal after a second without a refusal. True
+  // when the state changed.
   bool poll(std::int64_t now_ms);
 
   LoadState state() const { return state_; }
   std::uint64_t refused() const { return refused_; }
 
  private:
+  void sample(std::chrono::microseconds behind, std::int64_t now_ms);
   bool transition(LoadState to, std::chrono::microseconds wait);
 
   std::chrono::milliseconds limit_;
-  std::chrono::microseconds lateness_{0};
+  std::chrono::microseconds lateness_{0};  // of the last heartbeat
+  std::chrono::microseconds behind_{0};    // the last sample
+  std::int64_t behind_since_ = -1;         // first of the samples over the limit in a row (-1: the last was not)
   LoadState state_ = LoadState::normal;
   std::int64_t last_refusal_ms_ = 0;
-  std::uint64_t refused_ = 0;          // in all
-  std::uint64_t refused_in_state_ = 0; // since shedding began (logged when it ends)
+  std::uint64_t refused_ = 0;           // in all
+  std::uint64_t refused_in_state_ = 0;  // since shedding began (logged when it ends)
 };
 
 }  // namespace sipgw::gateway

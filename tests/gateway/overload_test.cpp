@@ -16,35 +16,57 @@ namespace {
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
 
-TEST(OverloadGuardTest, AdmitsUpToTheLimitAndRefusesPastIt) {
+TEST(OverloadGuardTest, RefusesOnlyOnceTheThreadStaysBehindForHalfTheLimit) {
   OverloadGuard guard(milliseconds(100));
   EXPECT_TRUE(guard.admit_new_call(microseconds(0), 1000));
-  EXPECT_TRUE(guard.admit_new_call(microseconds(100000), 1001));
+  EXPECT_TRUE(guard.admit_new_call(microseconds(100000), 1001)) << "at the limit is not behind";
+  // Behind from 1002 on: the first 50 ms (half the limit) still admit: a
+  // queue that drains in that time is no overload.
+  EXPECT_TRUE(guard.admit_new_call(microseconds(150000), 1002));
+  guard.heartbeat(microseconds(500), microseconds(140000), 1030);
+  EXPECT_TRUE(guard.admit_new_call(microseconds(130000), 1051));
   EXPECT_EQ(guard.state(), LoadState::normal);
-  EXPECT_FALSE(guard.admit_new_call(microseconds(100001), 1002));
+  EXPECT_FALSE(guard.admit_new_call(microseconds(120000), 1052));
   EXPECT_EQ(guard.state(), LoadState::shedding);
   EXPECT_EQ(guard.refused(), 1u);
-  // The queue drained: the next INVITE is admitted at once, still shedding
-  // by name until a quiet second has passed.
-  EXPECT_TRUE(guard.admit_new_call(microseconds(20000), 1003));
+  // The queue is short again: admitted at once; still "shedding" by name
+  // until a second without a refusal.
+  EXPECT_TRUE(guard.admit_new_call(microseconds(20000), 1060));
   EXPECT_EQ(guard.state(), LoadState::shedding);
+  // Behind again: another 50 ms of grace, counted afresh.
+  EXPECT_TRUE(guard.admit_new_call(microseconds(200000), 1070));
+  EXPECT_TRUE(guard.admit_new_call(microseconds(200000), 1119));
+  EXPECT_FALSE(guard.admit_new_call(microseconds(200000), 1120));
 }
 
-TEST(OverloadGuardTest, ALateHeartbeatRefusesEvenWithAnEmptyQueue) {
+TEST(OverloadGuardTest, AOneOffStallIsNotOverload) {
+  // The thread stopped 700 ms (no samples meanwhile): everything that
+  // waited through it is served, because it drains right away.
+  OverloadGuard guard(milliseconds(100));
+  guard.heartbeat(microseconds(0), microseconds(0), 5000);
+  guard.heartbeat(microseconds(700000), microseconds(690000), 5710);
+  for (std::int64_t t = 5710; t < 5715; ++t) EXPECT_TRUE(guard.admit_new_call(microseconds(680000), t));
+  guard.heartbeat(microseconds(300), microseconds(0), 5720);
+  EXPECT_TRUE(guard.admit_new_call(microseconds(0), 5721));
+  EXPECT_EQ(guard.refused(), 0u);
+}
+
+TEST(OverloadGuardTest, LateHeartbeatsCountAsBehindEvenWithAnEmptyQueue) {
   // A stall on TCP shows in the heartbeat, not in the UDP queue.
   OverloadGuard guard(milliseconds(100));
-  guard.heartbeat(microseconds(250000));
-  EXPECT_FALSE(guard.admit_new_call(microseconds(0), 5000));
-  guard.heartbeat(microseconds(1000));
-  EXPECT_TRUE(guard.admit_new_call(microseconds(0), 5010));
+  for (std::int64_t t = 0; t <= 60; t += 20) guard.heartbeat(microseconds(250000), microseconds(0), t);
+  EXPECT_FALSE(guard.admit_new_call(microseconds(0), 61));
+  guard.heartbeat(microseconds(1000), microseconds(0), 70);
+  EXPECT_TRUE(guard.admit_new_call(microseconds(0), 71));
 }
 
 TEST(OverloadGuardTest, BackToNormalAfterASecondWithoutARefusal) {
   OverloadGuard guard(milliseconds(50));
+  guard.heartbeat(microseconds(0), microseconds(60000), 9900);
   ASSERT_FALSE(guard.admit_new_call(microseconds(60000), 10000));
   EXPECT_FALSE(guard.poll(10999));
   EXPECT_EQ(guard.state(), LoadState::shedding);
-  ASSERT_FALSE(guard.admit_new_call(microseconds(60000), 10500));  // refusal restarts the second
+  ASSERT_FALSE(guard.admit_new_call(microseconds(60000), 10500));  // a refusal restarts the second
   EXPECT_FALSE(guard.poll(11499));
   EXPECT_TRUE(guard.poll(11500));
   EXPECT_EQ(guard.state(), LoadState::normal);
@@ -53,10 +75,11 @@ TEST(OverloadGuardTest, BackToNormalAfterASecondWithoutARefusal) {
 
 TEST(OverloadGuardTest, ALimitOfZeroNeverRefuses) {
   OverloadGuard guard(milliseconds(0));
-  guard.heartbeat(microseconds(5000000));
-  EXPECT_TRUE(guard.admit_new_call(microseconds(9000000), 1));
+  guard.heartbeat(microseconds(5000000), microseconds(9000000), 0);
+  EXPECT_TRUE(guard.admit_new_call(microseconds(9000000), 100));
   guard.set_limit(milliseconds(10));
-  EXPECT_FALSE(guard.admit_new_call(microseconds(9000000), 2));
+  EXPECT_TRUE(guard.admit_new_call(microseconds(9000000), 200));
+  EXPECT_FALSE(guard.admit_new_call(microseconds(9000000), 250));
 }
 
 TEST(ReceiveQueueProbeTest, ReadsHowLongTheOldestDatagramHasWaitedAndLeavesItQueued) {

@@ -1,8 +1,8 @@
-// Overload control with the real daemon: a stalled SIP thread (SIGSTOP, as
-// a long garbage-collection-like pause or a starved core would hold it)
-// finds new INVITEs waiting in its receive queue; they get 503 with
-// Retry-After, the calls it already carries finish untouched, and the next
-// call after the backlog is served again.
+// Overload control with the real daemon. SIGSTOP holds the SIP thread
+// while INVITEs pile up in its receive queue: more than it can clear in
+// half the limit and it is behind, so the INVITEs it reaches late get 503 with
+// Retry-After while the calls it already carries finish untouched; a
+// short pile after a one-off stall is simply served.
 #include "harness.h"
 
 #include <csignal>
@@ -54,62 +54,70 @@ class Overload : public GatewayTest {
   }
 };
 
-TEST_F(Overload, AStalledSipThreadRefusesTheCallsThatWaitedAndKeepsTheCallsItCarries) {
+TEST_F(Overload, ABacklogItCannotClearRefusesNewCallsWith503AndKeepsTheCallsItCarries) {
   provision_basic();
-  ASSERT_EQ(ctl({"setting", "set", "sip.overload_wait", "100"}), 0);
+  ASSERT_EQ(ctl({"setting", "set", "sip.overload_wait", "20"}), 0);
   start_with_metrics();
-  // Five calls up and held 4 s, and one more later: six answers.
-  auto b = answering_buyer({"pub1", std::nullopt, "camp1"}, 0, {"-m", "6"});
-  auto carried = place({}, {"-m", "5", "-r", "20", "-d", "4000"});
+  // Five calls up and held 5 s; the buyer answers whatever is admitted.
+  auto b = answering_buyer({"pub1", std::nullopt, "camp1"}, 0, {"-m", "1000"});
+  auto carried = place({}, {"-m", "5", "-r", "20", "-d", "5000"});
   ASSERT_TRUE(eventually([&] { return has_line(scrape(), "sipgw_calls_active 5"); })) << scrape();
 
-  // The SIP thread stops while ten new INVITEs arrive; it resumes once they
-  // are all queued and have waited at least 150 ms, over the 100 ms limit.
+  // The SIP thread stops while 200 new INVITEs arrive in 100 ms; once it
+  // resumes, its queue holds more than it can clear in 10 ms (half the 20 ms
+  // limit), so it stays behind, and the INVITEs it reaches late get 503.
+  // (Where the kernel's receive buffer is small, net.core.rmem_max, some
+  // are dropped and come again 0.5 s later: served or refused, either is
+  // fine.)
   gateway_.signal(SIGSTOP);
   publisher_port_ = free_port();
-  PublisherPlan refused;
-  refused.expect = 503;
-  refused.expect_retry_after = true;
-  auto late = place(refused, {"-m", "10", "-r", "100"});
-  wait_for_queued(400ms);
+  PublisherPlan burst;
+  burst.may_be_refused = true;
+  auto late = place(burst, {"-m", "200", "-r", "2000", "-l", "200"});
+  wait_for_queued(300ms);
   gateway_.signal(SIGCONT);
 
-  EXPECT_EQ(late.wait(), 0) << "every INVITE that waited got 503 with Retry-After";
+  EXPECT_EQ(late.wait(60s), 0) << "every INVITE got either a whole call or 503";
   EXPECT_EQ(carried.wait(), 0) << "the five calls in progress ended normally";
   std::string m = scrape();
-  EXPECT_TRUE(has_line(m, "sipgw_requests_refused_total{cause=\"overload\"} 10")) << m;
-  // The stall is in the loop-lag histogram: a heartbeat over 0.25 s late.
-  const double all = metric(m, "sipgw_sip_loop_lag_seconds_count");
-  const double on_time = metric(m, "sipgw_sip_loop_lag_seconds_bucket{le=\"0.25\"}");
-  EXPECT_GT(all, 0) << m;
-  EXPECT_GE(all - on_time, 1) << m;
+  const double refused = metric(m, "sipgw_requests_refused_total{cause=\"overload\"}");
+  EXPECT_GE(refused, 1) << m;
+  EXPECT_LT(refused, 200) << "the first of the backlog are served: the thread is not behind until 10 ms of it" << m;
+  // The stop is in the loop-lag histogram: a heartbeat over 0.25 s late.
+  EXPECT_GE(metric(m, "sipgw_sip_loop_lag_seconds_count") - metric(m, "sipgw_sip_loop_lag_seconds_bucket{le=\"0.25\"}"), 1)
+      << m;
 
   // Caught up: the next call is served, and the state goes back to normal.
   publisher_port_ = free_port();
   auto next = place({});
   EXPECT_EQ(next.wait(), 0) << "a call after the backlog is answered";
-  EXPECT_EQ(b.wait(), 0) << "the buyer took exactly the six admitted calls";
   EXPECT_TRUE(eventually([&] { return has_line(scrape(), "sipgw_overload 0"); })) << scrape();
   EXPECT_NE(gateway_.log().find("overload: normal -> shedding"), std::string::npos);
-  EXPECT_NE(gateway_.log().find("overload: shedding -> normal: caught up after refusing 10 new call(s)"), std::string::npos)
-      << gateway_.log();
-  const auto rows = calls(6);
-  EXPECT_EQ(rows.size(), 6u) << "refused INVITEs leave no call record";
+  EXPECT_NE(gateway_.log().find("overload: shedding -> normal: caught up after refusing"), std::string::npos);
+  // Refused INVITEs leave no call record: 5 carried, the admitted part of
+  // the burst, the one after.
+  const auto records = static_cast<std::size_t>(5 + (200 - refused) + 1);
+  nlohmann::json rows;
+  EXPECT_TRUE(eventually([&] {
+    rows = ctl_json({"calls", "list", "--limit", "1000"});
+    return rows.is_array() && rows.size() == records;
+  })) << rows.size() << " records, expected " << records;
+  b.kill_now();
 }
 
-TEST_F(Overload, WithTheLimitAtZeroTheSameStallRefusesNothing) {
+TEST_F(Overload, AOneOffStallServesTheCallsThatWaitedThroughIt) {
   provision_basic();
-  ASSERT_EQ(ctl({"setting", "set", "sip.overload_wait", "0"}), 0);
   start_with_metrics();
-  auto b = answering_buyer({"pub1", std::nullopt, "camp1"}, 0, {"-m", "3"});
+  auto b = answering_buyer({"pub1", std::nullopt, "camp1"}, 0, {"-m", "10"});
   gateway_.signal(SIGSTOP);
-  auto waited = place({}, {"-m", "3", "-r", "100"});
+  auto waited = place({}, {"-m", "10", "-r", "100"});
   wait_for_queued(400ms);
   gateway_.signal(SIGCONT);
-  EXPECT_EQ(waited.wait(), 0) << "all three answered despite the wait";
+  EXPECT_EQ(waited.wait(), 0) << "all ten answered though each waited over 0.4 s";
   EXPECT_EQ(b.wait(), 0);
   const std::string m = scrape();
   EXPECT_EQ(metric(m, "sipgw_requests_refused_total{cause=\"overload\"}"), -1) << m;
+  EXPECT_TRUE(has_line(m, "sipgw_overload 0")) << m;
 }
 
 }  // namespace

@@ -24,6 +24,9 @@ struct PublisherPlan {
   std::vector<std::pair<std::string, std::string>> check_headers;
   // A regexp no 18x or final response may match anywhere (topology hiding).
   std::string must_not_see;
+  // A 503 with Retry-After instead of the answer is fine too (overload
+  // control): ACKed, and the call ends there.
+  bool may_be_refused = false;
 };
 
 inline std::string publisher_xml(const PublisherPlan& p) {
@@ -91,6 +94,7 @@ inline std::string publisher_xml(const PublisherPlan& p) {
     if (!check_vars.empty()) x += "<Reference variables=\"" + check_vars + "\"/>\n";
   } else {
     x += provisional(180) + provisional(183);
+    if (p.may_be_refused) x += "<recv response=\"503\" optional=\"true\" next=\"refused\"/>\n";
     x += final_response(200, " rrs=\"true\"", "");
     x += "<send><![CDATA[\nACK [next_url] SIP/2.0\nVia: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n" + from +
          "[last_To:]\nCall-ID: [call_id]\nCSeq: " + std::to_string(cseq) + " ACK\n[routes]\nMax-Forwards: 70\nContent-Length: 0\n]]></send>\n";
@@ -104,6 +108,11 @@ inline std::string publisher_xml(const PublisherPlan& p) {
            from + "[last_To:]\nCall-ID: [call_id]\nCSeq: " + std::to_string(cseq + 1) +
            " BYE\n[routes]\nMax-Forwards: 70\nContent-Length: 0\n]]></send>\n<recv response=\"200\" crlf=\"true\"/>\n";
     }
+  }
+  if (p.may_be_refused && p.expect == 200 && !p.cancel_after_ringing) {
+    x += "<nop next=\"done\"/>\n<label id=\"refused\"/>\n";
+    x += ack_non2xx(cseq, branch);
+    x += "<label id=\"done\"/>\n";
   }
   x += "</scenario>\n";
   // SIPp wants CRLF-free scenario text with leading newlines stripped per line.
