@@ -115,6 +115,7 @@ int main(int argc, char** argv) {
   gateway::CdrQueue cdrs(io, *db, metrics);
   gateway::SipServerConfig config{plan->addresses};
   gateway::ProvisioningWatcher* watcher_ptr = nullptr;  // set before io.run()
+  gateway::SipServer* sip_ptr = nullptr;                  // likewise
   // The SIP thread hands finished calls and its own bans over by value;
   // never a Sofia pointer. A ban is stored, then a snapshot with it loaded.
   gateway::SipServer sip(
@@ -122,13 +123,18 @@ int main(int argc, char** argv) {
       [&io, &cdrs](db::CallRecord record) {
         asio::post(io, [&cdrs, record = std::move(record)]() mutable { cdrs.push(std::move(record)); });
       },
-      [&io, &db, &watcher_ptr](gateway::AutoBan ban) {
-        asio::post(io, [&db, &watcher_ptr, ban] {
+      [&io, &db, &watcher_ptr, &sip_ptr](gateway::AutoBan ban) {
+        asio::post(io, [&db, &watcher_ptr, &sip_ptr, ban] {
           db::Admin admin(*db);
           if (auto stored = admin.record_auto_ban(auth::to_string(ban.cidr), ban.created_at_ms, ban.expires_at_ms, ban.note); !stored) {
             spdlog::error("cannot store the ban of {}: {}", auth::to_string(ban.cidr), stored.error().message);
             return;
           }
+          // Only a snapshot read after this moment may lift it (an admin's
+          // removal): under load the write can come seconds after the ban.
+          const auto stored_at = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch()).count();
+          if (sip_ptr) sip_ptr->ban_stored(ban, stored_at);
           if (watcher_ptr) watcher_ptr->reload();
         });
       },
@@ -155,6 +161,7 @@ int main(int argc, char** argv) {
   gateway::ProvisioningWatcher watcher(io, *db, sip, metrics, std::chrono::milliseconds(poll_ms), 1);
   watcher.start();
   watcher_ptr = &watcher;
+  sip_ptr = &sip;
 
   // Health: the SIP thread proves it is turning by running a heartbeat job
   // posted through its inbox; the database must answer; draining is unhealthy

@@ -553,6 +553,10 @@ void SipServer::update_snapshot(std::shared_ptr<const routing::Snapshot> snapsho
   });
 }
 
+void SipServer::ban_stored(AutoBan ban, std::int64_t stored_at_ms) {
+  impl_->inbox.post([impl = impl_.get(), ban = std::move(ban), stored_at_ms] { impl->guard.ban_stored(ban, stored_at_ms); });
+}
+
 void SipServer::drain(std::chrono::milliseconds timeout, std::function<void()> on_stopped) {
   impl_->inbox.post([impl = impl_.get(), timeout, on_stopped = std::move(on_stopped)]() mutable {
     impl->on_stopped = std::move(on_stopped);

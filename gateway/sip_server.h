@@ -52,6 +52,10 @@ class SipServer {
   // Any thread: new calls use the new snapshot; calls in progress keep theirs.
   void update_snapshot(std::shared_ptr<const routing::Snapshot> snapshot);
 
+  // Any thread: a ban from the BanSink is in the database since stored_at_ms
+  // (until then a snapshot without it does not lift it).
+  void ban_stored(AutoBan ban, std::int64_t stored_at_ms);
+
   // Any thread: refuse new INVITEs with 503, let calls end by themselves for
   // up to `timeout`, then hang up what is left, shut the stack down and end
   // the SIP thread. on_stopped runs on the SIP thread at the very end.

@@ -53,12 +53,19 @@ std::vector<auth::Cidr> SourceGuard::bans_in_force(const routing::Snapshot& snap
   return out;
 }
 
+void SourceGuard::ban_stored(const AutoBan& ban, std::int64_t stored_at_ms) {
+  auto it = fresh_bans_.find(auth::to_string(ban.cidr.network));
+  // A newer ban of the same source waits for its own confirmation.
+  if (it != fresh_bans_.end() && it->second.created_at_ms == ban.created_at_ms) it->second.stored_at_ms = stored_at_ms;
+}
+
 void SourceGuard::snapshot_loaded(const routing::Snapshot& snapshot) {
   std::erase_if(fresh_bans_, [&](const auto& entry) {
     const AutoBan& ban = entry.second;
     const routing::Ban* stored = snapshot.bans.find(ban.cidr.network);
     const bool held = stored != nullptr && stored->automatic && stored->expires_at == ban.expires_at_ms;
-    return held || ban.created_at_ms + 1000 < snapshot.loaded_at_ms;
+    const bool lifted = ban.stored_at_ms != 0 && snapshot.loaded_at_ms > ban.stored_at_ms;
+    return held || lifted || ban.expires_at_ms <= snapshot.loaded_at_ms;
   });
 }
 

@@ -39,6 +39,7 @@ struct AutoBan {
   std::int64_t expires_at_ms;
   int failures;
   std::string note;  // why, as `sipgwctl ban list` shows it
+  std::int64_t stored_at_ms = 0;  // when the Asio side confirmed it in the database (0: not yet)
 };
 
 class SourceGuard {
@@ -57,8 +58,12 @@ class SourceGuard {
   // Every ban in force now, the snapshot's and this memory's: what the
   // kernel drops (drop_filter.h).
   std::vector<auth::Cidr> bans_in_force(const routing::Snapshot& snapshot, std::int64_t now_ms) const;
-  // A new snapshot is in use: the bans it holds (and those an admin lifted
-  // more than a second after they were made) leave this memory.
+  // The database holds this ban since stored_at_ms (the Asio side says so).
+  void ban_stored(const AutoBan& ban, std::int64_t stored_at_ms);
+  // A new snapshot is in use: the bans it holds leave this memory, and so do
+  // those it lacks though it was read after they were stored (an admin
+  // lifted them) and those that ran out. A ban not yet stored stays,
+  // however slow the write: a snapshot read before it says nothing of it.
   void snapshot_loaded(const routing::Snapshot& snapshot);
   // Bans in force: the snapshot's and this memory's.
   std::size_t active_bans(const routing::Snapshot& snapshot, std::int64_t now_ms) const;

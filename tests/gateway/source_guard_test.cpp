@@ -77,6 +77,26 @@ TEST_F(SourceGuardTest, ASnapshotThatHoldsTheBanTakesItOverAndOneWithoutItLiftsI
   EXPECT_EQ(guard.active_bans(lifted, kNow + 60'001), 0u);
 }
 
+TEST_F(SourceGuardTest, ASnapshotReadBeforeASlowBanWriteDoesNotLiftTheBan) {
+  // CI under load: the Asio side stored the ban seconds late, and a snapshot
+  // read in between (another change) did not hold it.
+  for (int i = 0; i < 5; ++i) fail("203.0.113.9", kNow);
+  auto before_write = snapshot;
+  before_write.loaded_at_ms = kNow + 3'000;
+  guard.snapshot_loaded(before_write);
+  EXPECT_TRUE(guard.banned(before_write, ip("203.0.113.9"), kNow + 3'001));
+  AutoBan ban{*auth::parse_cidr("203.0.113.9/32"), kNow, kNow + 900'000, 5, "", 0};
+  guard.ban_stored(ban, kNow + 4'000);
+  auto still_before = snapshot;  // read before the write committed
+  still_before.loaded_at_ms = kNow + 3'500;
+  guard.snapshot_loaded(still_before);
+  EXPECT_TRUE(guard.banned(still_before, ip("203.0.113.9"), kNow + 4'001));
+  auto after = snapshot;  // read after it, without it: lifted
+  after.loaded_at_ms = kNow + 4'500;
+  guard.snapshot_loaded(after);
+  EXPECT_FALSE(guard.banned(after, ip("203.0.113.9"), kNow + 4'501));
+}
+
 TEST_F(SourceGuardTest, AStoredBanWiderThanOneAddressRefusesTheWholePrefix) {
   snapshot.bans.insert(*auth::parse_cidr("198.51.100.0/24"), routing::Ban{false, std::nullopt});
   EXPECT_TRUE(guard.banned(snapshot, ip("198.51.100.77"), kNow));
