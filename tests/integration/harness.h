@@ -213,6 +213,10 @@ class GatewayTest : public ::testing::Test {
   void TearDown() override {
     for (int fd : black_holes_) close(fd);
     if (HasFailure()) {
+      // Every daemon the test started (a restart starts a new log).
+      for (std::size_t i = 0; i + 1 < gateway_logs_.size(); ++i) {
+        std::cerr << "---- sipgw log (daemon " << i + 1 << ") ----\n" << slurp(gateway_logs_[i]) << "\n";
+      }
       std::cerr << "---- sipgw log ----\n" << gateway_.log() << "\n";
       for (auto& [name, path] : logs_) {
         std::cerr << "---- " << name << " ----\n" << slurp(path) << "\n";
@@ -281,7 +285,8 @@ class GatewayTest : public ::testing::Test {
   // Starts sipgw with exactly these arguments and waits until it answers
   // OPTIONS at `ready` (default: UDP on 127.0.0.1 at the test's SIP port).
   void launch_gateway(const std::vector<std::string>& argv, std::optional<SipEndpoint> ready = std::nullopt) {
-    gateway_ = Process(argv, dir_.file("sipgw.log"));
+    gateway_logs_.push_back(dir_.file(gateway_logs_.empty() ? "sipgw.log" : "sipgw-" + std::to_string(gateway_logs_.size() + 1) + ".log"));
+    gateway_ = Process(argv, gateway_logs_.back());
     auto reply = options_reply(ready.value_or(SipEndpoint{"127.0.0.1", sip_port_, false}), 15s,
                                [&] { return gateway_.running(); });
     ASSERT_TRUE(gateway_.running()) << gateway_.ending() << "\n" << gateway_.log();
@@ -409,6 +414,7 @@ class GatewayTest : public ::testing::Test {
   db::Connection db_;
   int sip_port_ = 0, buyer_port_ = 0, publisher_port_ = 0, metrics_port_ = 0;
   Process gateway_;
+  std::vector<std::string> gateway_logs_;  // one per daemon started, the current one last
   std::vector<std::pair<std::string, std::string>> logs_;
   int scenarios_ = 0;
   std::vector<int> black_holes_;
