@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <utility>
@@ -44,6 +45,25 @@ struct BuyerChanges {
   std::optional<std::string> time_zone;
   std::optional<std::int64_t> connect_timeout;
   std::optional<bool> enabled;
+  std::optional<bool> pass_identity;  // the publisher's Identity header (STIR/SHAKEN) goes to this buyer
+};
+
+// A publisher's limits and trust; only what is set changes.
+struct PublisherChanges {
+  std::optional<std::string> name;
+  CapChange concurrency_cap;
+  CapChange hourly_cap;  // connected calls per UTC hour
+  CapChange daily_cap;   // connected calls per UTC day
+  CapChange cps;         // new calls a second
+  std::optional<std::string> caller_from;  // "from" | "pai": where the caller's number is taken from
+};
+
+// A campaign's screening rules; only what is set changes.
+struct ScreeningChanges {
+  CapChange repeat_window;                               // seconds; none: repeat callers welcome
+  std::optional<std::string> repeat_after;               // inbound | connected | converted
+  std::optional<std::optional<std::string>> repeat_route;  // a buyer id; nullopt inside: refuse instead
+  std::optional<std::string> min_attestation;            // A | B | C | none
 };
 
 struct TrunkChanges {
@@ -75,6 +95,8 @@ class Admin {
   AdminResult<void> remove_domain(const std::string& name);
 
   AdminResult<void> add_publisher(const std::string& id, const std::string& name, CapChange concurrency_cap);
+  AdminResult<void> add_publisher(const std::string& id, const PublisherChanges& spec);
+  AdminResult<void> update_publisher(const std::string& id, const PublisherChanges& changes);
   AdminResult<Records> list_publishers();
   AdminResult<void> remove_publisher(const std::string& id);
   AdminResult<void> set_publisher_enabled(const std::string& id, bool enabled);
@@ -111,12 +133,25 @@ class Admin {
 
   // max_duration: unset takes the setting call.max_duration; 0 is no limit.
   AdminResult<void> add_campaign(const std::string& id, const std::string& name, std::int64_t ring_timeout,
-                                 CapChange max_duration = {});
+                                 CapChange max_duration = {}, const ScreeningChanges& screening = {});
   // Changes only what is given (max_duration set to nullopt: back to the setting).
   AdminResult<void> update_campaign(const std::string& id, const std::optional<std::string>& name,
-                                    std::optional<std::int64_t> ring_timeout, CapChange max_duration);
+                                    std::optional<std::int64_t> ring_timeout, CapChange max_duration,
+                                    const ScreeningChanges& screening = {});
   AdminResult<Records> list_campaigns();
   AdminResult<void> remove_campaign(const std::string& id);
+
+  // Block lists (routing/screening.h). campaign none: every campaign.
+  // entry: anonymous, +E164 or +DIGITS* (a prefix). Returns the stored entry.
+  AdminResult<std::string> add_block(const std::string& entry, const std::optional<std::string>& campaign_id,
+                                     const std::string& note, std::int64_t now_ms);
+  AdminResult<Records> list_blocks(const std::optional<std::string>& campaign_id);
+  AdminResult<void> remove_block(const std::string& entry, const std::optional<std::string>& campaign_id);
+  // One entry a line (blank lines and lines starting with # are skipped),
+  // all in one transaction: a bad line refuses the whole file, naming it.
+  // Entries already blocked are kept. Returns how many were new.
+  AdminResult<std::int64_t> import_blocks(std::istream& lines, const std::optional<std::string>& campaign_id,
+                                          std::int64_t now_ms);
 
   AdminResult<void> add_number(const std::string& e164, const std::string& campaign_id,
                                const std::optional<std::string>& publisher_id);

@@ -99,22 +99,72 @@ AdminResult<void> Admin::remove_domain(const std::string& name_in) {
 
 // ---- publishers ----
 
+namespace {
+
+AdminResult<void> check_publisher(const PublisherChanges& p) {
+  if (p.name) {
+    if (auto ok = check_text("publisher name", *p.name); !ok) return ok;
+  }
+  if (auto ok = check_cap("publisher concurrency cap", p.concurrency_cap); !ok) return ok;
+  if (auto ok = check_cap("publisher hourly cap", p.hourly_cap); !ok) return ok;
+  if (auto ok = check_cap("publisher daily cap", p.daily_cap); !ok) return ok;
+  if (p.cps && *p.cps) {
+    if (auto ok = check_range("publisher calls per second", **p.cps, 1, 100000); !ok) return ok;
+  }
+  if (p.caller_from && *p.caller_from != "from" && *p.caller_from != "pai") {
+    return std::unexpected(invalid("--caller-from must be from or pai, not '" + *p.caller_from + "'"));
+  }
+  return {};
+}
+
+// The value a CapChange stores, and whether it says anything.
+std::optional<std::int64_t> stored(const CapChange& c) { return c ? *c : std::nullopt; }
+int changes(const CapChange& c) { return c ? 1 : 0; }
+
+}  // namespace
+
 AdminResult<void> Admin::add_publisher(const std::string& id, const std::string& name, CapChange concurrency_cap) {
+  PublisherChanges spec;
+  spec.name = name;
+  spec.concurrency_cap = concurrency_cap;
+  return add_publisher(id, spec);
+}
+
+AdminResult<void> Admin::add_publisher(const std::string& id, const PublisherChanges& spec) {
   if (auto ok = check_id("publisher", id); !ok) return ok;
-  if (auto ok = check_text("publisher name", name); !ok) return ok;
-  if (auto ok = check_cap("publisher concurrency cap", concurrency_cap); !ok) return ok;
+  if (auto ok = check_publisher(spec); !ok) return ok;
   return in_transaction(db_, [&]() -> AdminResult<void> {
     if (auto ok = refuse_if_exists(db_, "publisher '" + id + "' already exists", "SELECT 1 FROM publishers WHERE id = ?", id);
         !ok) {
       return ok;
     }
-    std::optional<std::int64_t> cap = concurrency_cap ? *concurrency_cap : std::nullopt;
-    return run(db_, "INSERT INTO publishers (id, name, concurrency_cap) VALUES (?, ?, ?)", id, name, cap);
+    return run(db_,
+               "INSERT INTO publishers (id, name, concurrency_cap, hourly_cap, daily_cap, cps, caller_from) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?)",
+               id, spec.name.value_or(""), stored(spec.concurrency_cap), stored(spec.hourly_cap), stored(spec.daily_cap),
+               stored(spec.cps), spec.caller_from.value_or("from"));
+  });
+}
+
+AdminResult<void> Admin::update_publisher(const std::string& id, const PublisherChanges& c) {
+  if (auto ok = check_publisher(c); !ok) return ok;
+  return in_transaction(db_, [&]() -> AdminResult<void> {
+    return run_one(db_, "unknown publisher '" + id + "'",
+                   "UPDATE publishers SET name = coalesce(?1, name), "
+                   "concurrency_cap = CASE WHEN ?2 THEN ?3 ELSE concurrency_cap END, "
+                   "hourly_cap = CASE WHEN ?4 THEN ?5 ELSE hourly_cap END, "
+                   "daily_cap = CASE WHEN ?6 THEN ?7 ELSE daily_cap END, "
+                   "cps = CASE WHEN ?8 THEN ?9 ELSE cps END, caller_from = coalesce(?10, caller_from) WHERE id = ?11",
+                   c.name, changes(c.concurrency_cap), stored(c.concurrency_cap), changes(c.hourly_cap),
+                   stored(c.hourly_cap), changes(c.daily_cap), stored(c.daily_cap), changes(c.cps), stored(c.cps),
+                   c.caller_from, id);
   });
 }
 
 AdminResult<Records> Admin::list_publishers() {
-  auto rows = query(db_, "SELECT id, name, enabled, concurrency_cap FROM publishers ORDER BY id");
+  auto rows = query(db_,
+                    "SELECT id, name, enabled, concurrency_cap, hourly_cap, daily_cap, cps, caller_from FROM publishers "
+                    "ORDER BY id");
   if (rows) as_bool(*rows, "enabled");
   return rows;
 }

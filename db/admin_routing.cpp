@@ -65,23 +65,29 @@ AdminResult<void> check_max_duration(const CapChange& max_duration) {
 }  // namespace
 
 AdminResult<void> Admin::add_campaign(const std::string& id, const std::string& name, std::int64_t ring_timeout,
-                                      CapChange max_duration) {
+                                      CapChange max_duration, const ScreeningChanges& screening) {
   if (auto ok = check_id("campaign", id); !ok) return ok;
   if (auto ok = check_text("campaign name", name); !ok) return ok;
   if (auto ok = check_range("ring timeout", ring_timeout, 1, 600, "seconds"); !ok) return ok;
   if (auto ok = check_max_duration(max_duration); !ok) return ok;
+  if (auto ok = check_screening(screening); !ok) return ok;
   return in_transaction(db_, [&]() -> AdminResult<void> {
     if (auto ok = refuse_if_exists(db_, "campaign '" + id + "' already exists", "SELECT 1 FROM campaigns WHERE id = ?", id);
         !ok) {
       return ok;
     }
-    return run(db_, "INSERT INTO campaigns (id, name, ring_timeout, max_duration) VALUES (?, ?, ?, ?)", id, name,
-               ring_timeout, max_duration ? *max_duration : std::nullopt);
+    if (auto ok = run(db_, "INSERT INTO campaigns (id, name, ring_timeout, max_duration) VALUES (?, ?, ?, ?)", id, name,
+                      ring_timeout, max_duration ? *max_duration : std::nullopt);
+        !ok) {
+      return ok;
+    }
+    return apply_screening(db_, id, screening);
   });
 }
 
 AdminResult<void> Admin::update_campaign(const std::string& id, const std::optional<std::string>& name,
-                                         std::optional<std::int64_t> ring_timeout, CapChange max_duration) {
+                                         std::optional<std::int64_t> ring_timeout, CapChange max_duration,
+                                         const ScreeningChanges& screening) {
   if (name) {
     if (auto ok = check_text("campaign name", *name); !ok) return ok;
   }
@@ -89,16 +95,23 @@ AdminResult<void> Admin::update_campaign(const std::string& id, const std::optio
     if (auto ok = check_range("ring timeout", *ring_timeout, 1, 600, "seconds"); !ok) return ok;
   }
   if (auto ok = check_max_duration(max_duration); !ok) return ok;
+  if (auto ok = check_screening(screening); !ok) return ok;
   return in_transaction(db_, [&]() -> AdminResult<void> {
-    return run_one(db_, "unknown campaign '" + id + "'",
-                   "UPDATE campaigns SET name = coalesce(?1, name), ring_timeout = coalesce(?2, ring_timeout), "
-                   "max_duration = CASE WHEN ?3 THEN ?4 ELSE max_duration END WHERE id = ?5",
-                   name, ring_timeout, max_duration ? 1 : 0, max_duration ? *max_duration : std::nullopt, id);
+    if (auto ok = run_one(db_, "unknown campaign '" + id + "'",
+                          "UPDATE campaigns SET name = coalesce(?1, name), ring_timeout = coalesce(?2, ring_timeout), "
+                          "max_duration = CASE WHEN ?3 THEN ?4 ELSE max_duration END WHERE id = ?5",
+                          name, ring_timeout, max_duration ? 1 : 0, max_duration ? *max_duration : std::nullopt, id);
+        !ok) {
+      return ok;
+    }
+    return apply_screening(db_, id, screening);
   });
 }
 
 AdminResult<Records> Admin::list_campaigns() {
-  return query(db_, "SELECT id, name, ring_timeout, max_duration FROM campaigns ORDER BY id");
+  return query(db_,
+               "SELECT id, name, ring_timeout, max_duration, repeat_window, repeat_after, repeat_route, "
+               "coalesce(min_attestation, 'none') AS min_attestation FROM campaigns ORDER BY id");
 }
 
 AdminResult<void> Admin::remove_campaign(const std::string& id) {
@@ -107,6 +120,7 @@ AdminResult<void> Admin::remove_campaign(const std::string& id) {
     if (auto ok = refuse_if_exists(db_, "campaign '" + id + "' still has numbers; remove them first",
                                  "SELECT 1 FROM numbers WHERE campaign_id = ?", id); !ok) return ok;
     if (auto ok = run(db_, "DELETE FROM routes WHERE campaign_id = ?", id); !ok) return ok;
+    if (auto ok = run(db_, "DELETE FROM blocks WHERE campaign_id = ?", id); !ok) return ok;
     return run(db_, "DELETE FROM campaigns WHERE id = ?", id);
   });
 }
@@ -230,11 +244,11 @@ AdminResult<void> Admin::add_buyer(const std::string& id, const BuyerChanges& sp
     }
     auto ok = run(db_,
                   "INSERT INTO buyers (id, target, auth_user, auth_password, concurrency_cap, hourly_cap, daily_cap, "
-                  "hours, time_zone, connect_timeout, enabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  "hours, time_zone, connect_timeout, enabled, pass_identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                   id, *spec.target, spec.auth_user, spec.auth_password, cap_value(spec.concurrency_cap),
                   cap_value(spec.hourly_cap), cap_value(spec.daily_cap), spec.hours.value_or(""),
                   spec.time_zone.value_or("UTC"), spec.connect_timeout.value_or(10),
-                  spec.enabled.value_or(true) ? 1 : 0);
+                  spec.enabled.value_or(true) ? 1 : 0, spec.pass_identity.value_or(true) ? 1 : 0);
     if (!ok) return ok;
     return write_buyer_headers(db_, id, *headers);
   });
@@ -248,8 +262,9 @@ AdminResult<void> Admin::update_buyer(const std::string& id, const BuyerChanges&
     if (auto ok = require(db_, "buyer", "buyers", id); !ok) return ok;
     auto headers = validate_buyer(db_, c);
     if (!headers) return std::unexpected(headers.error());
-    std::optional<std::int64_t> enabled;
+    std::optional<std::int64_t> enabled, pass_identity;
     if (c.enabled) enabled = *c.enabled ? 1 : 0;
+    if (c.pass_identity) pass_identity = *c.pass_identity ? 1 : 0;
     auto ok = run(db_,
                   "UPDATE buyers SET target = coalesce(?1, target), "
                   "auth_user = CASE WHEN ?2 THEN NULL ELSE coalesce(?3, auth_user) END, "
@@ -258,11 +273,12 @@ AdminResult<void> Admin::update_buyer(const std::string& id, const BuyerChanges&
                   "hourly_cap = CASE WHEN ?7 THEN ?8 ELSE hourly_cap END, "
                   "daily_cap = CASE WHEN ?9 THEN ?10 ELSE daily_cap END, "
                   "hours = coalesce(?11, hours), time_zone = coalesce(?12, time_zone), "
-                  "connect_timeout = coalesce(?13, connect_timeout), enabled = coalesce(?14, enabled) WHERE id = ?15",
+                  "connect_timeout = coalesce(?13, connect_timeout), enabled = coalesce(?14, enabled), "
+                  "pass_identity = coalesce(?16, pass_identity) WHERE id = ?15",
                   c.target, c.clear_auth ? 1 : 0, c.auth_user, c.auth_password, changes_flag(c.concurrency_cap),
                   cap_value(c.concurrency_cap), changes_flag(c.hourly_cap), cap_value(c.hourly_cap),
                   changes_flag(c.daily_cap), cap_value(c.daily_cap), c.hours, c.time_zone, c.connect_timeout, enabled,
-                  id);
+                  id, pass_identity);
     if (!ok) return ok;
     if (c.headers) return write_buyer_headers(db_, id, *headers);
     return {};
@@ -273,7 +289,7 @@ namespace {
 
 constexpr std::string_view kBuyerColumns =
     "SELECT id, target, auth_user, auth_password IS NOT NULL AS has_auth_password, concurrency_cap, hourly_cap, "
-    "daily_cap, hours, time_zone, connect_timeout, enabled FROM buyers";
+    "daily_cap, hours, time_zone, connect_timeout, enabled, pass_identity FROM buyers";
 
 AdminResult<void> add_live_counts(Connection& db, Record& r, std::int64_t now_ms) {
   std::string id, zone;
@@ -295,6 +311,7 @@ AdminResult<Records> Admin::list_buyers(std::int64_t now_ms) {
   if (!rows) return rows;
   as_bool(*rows, "has_auth_password");
   as_bool(*rows, "enabled");
+  as_bool(*rows, "pass_identity");
   for (auto& r : *rows) {
     if (auto ok = add_live_counts(db_, r, now_ms); !ok) return std::unexpected(ok.error());
   }
@@ -307,6 +324,7 @@ AdminResult<Record> Admin::show_buyer(const std::string& id, std::int64_t now_ms
   if (rows->empty()) return std::unexpected(invalid("unknown buyer '" + id + "'"));
   as_bool(*rows, "has_auth_password");
   as_bool(*rows, "enabled");
+  as_bool(*rows, "pass_identity");
   Record r = std::move((*rows)[0]);
   if (auto ok = add_live_counts(db_, r, now_ms); !ok) return std::unexpected(ok.error());
   auto headers = query(db_, "SELECT name, value FROM buyer_headers WHERE buyer_id = ? ORDER BY position", id);
@@ -322,6 +340,11 @@ AdminResult<Record> Admin::show_buyer(const std::string& id, std::int64_t now_ms
 AdminResult<void> Admin::remove_buyer(const std::string& id) {
   return in_transaction(db_, [&]() -> AdminResult<void> {
     if (auto ok = require(db_, "buyer", "buyers", id); !ok) return ok;
+    if (auto ok = refuse_if_exists(db_, "buyer '" + id + "' takes a campaign's repeat callers; change its --repeat-route first",
+                                   "SELECT 1 FROM campaigns WHERE repeat_route = ?", id);
+        !ok) {
+      return ok;
+    }
     if (auto ok = refuse_if_exists(db_, "buyer '" + id + "' is still routed from a campaign; remove its routes first",
                                  "SELECT 1 FROM routes WHERE buyer_id = ?", id); !ok) return ok;
     return run(db_, "DELETE FROM buyers WHERE id = ?", id);  // headers cascade

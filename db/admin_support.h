@@ -114,3 +114,10 @@ inline void as_bool(Records& records, std::string_view column) {
 }
 
 }  // namespace sipgw::db::support
+
+namespace sipgw::db {
+// A campaign's screening rules (admin_screening.cpp): checked before the
+// transaction, applied inside it once the campaign row exists.
+AdminResult<void> check_screening(const ScreeningChanges& screening);
+AdminResult<void> apply_screening(Connection& db, const std::string& campaign_id, const ScreeningChanges& screening);
+}  // namespace sipgw::db

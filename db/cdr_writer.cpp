@@ -2,18 +2,19 @@
 
 namespace sipgw::db {
 
-DbResult<std::vector<std::pair<std::string, std::int64_t>>> load_connections_since(Connection& connection,
-                                                                                  std::int64_t since_ms) {
+DbResult<std::vector<RecentCall>> load_recent_calls(Connection& connection, std::int64_t since_ms) {
   auto stmt = connection.prepare(
-      "SELECT buyer_id, answer_at FROM calls WHERE buyer_id IS NOT NULL AND answer_at >= ? ORDER BY answer_at");
+      "SELECT buyer_id, coalesce(publisher_id, ''), coalesce(campaign_id, ''), coalesce(caller, ''), invite_at, answer_at "
+      "FROM calls WHERE invite_at >= ?1 AND outcome IS NULL ORDER BY invite_at");
   if (!stmt) return std::unexpected(stmt.error());
   stmt->bind(1, since_ms);
-  std::vector<std::pair<std::string, std::int64_t>> out;
+  std::vector<RecentCall> out;
   while (true) {
     auto row = stmt->step();
     if (!row) return std::unexpected(row.error());
     if (!*row) return out;
-    out.emplace_back(stmt->text(0), stmt->int64(1));
+    out.push_back({stmt->optional_text(0), stmt->text(1), stmt->text(2), stmt->text(3), stmt->int64(4),
+                   stmt->optional_int64(5)});
   }
 }
 
@@ -32,8 +33,8 @@ DbResult<void> CdrWriter::write(const std::vector<CallRecord>& calls) {
   if (!tx) return std::unexpected(tx.error());
   auto call = connection_.prepare(
       "INSERT OR REPLACE INTO calls (uuid, postback_key, publisher_id, sub_id, caller, number, campaign_id, buyer_id, "
-      "attempts, invite_at, answer_at, end_at, final_status, hangup_side, hangup_cause) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "attempts, invite_at, answer_at, end_at, final_status, hangup_side, hangup_cause, outcome, block_reason, "
+      "attestation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!call) return std::unexpected(call.error());
   auto attempt = connection_.prepare(
       "INSERT OR REPLACE INTO call_attempts (call_uuid, attempt, buyer_id, target, status, reason, started_at, "
@@ -46,7 +47,8 @@ DbResult<void> CdrWriter::write(const std::vector<CallRecord>& calls) {
                    done ? std::optional<std::int64_t>(c.end_at) : std::nullopt,
                    done ? std::optional<std::int64_t>(c.final_status) : std::nullopt,
                    done ? std::optional<std::string>(c.hangup_side) : std::nullopt,
-                   done ? std::optional<std::string>(c.hangup_cause) : std::nullopt);
+                   done ? std::optional<std::string>(c.hangup_cause) : std::nullopt, c.outcome, c.block_reason,
+                   c.attestation);
     if (auto ok = call->run(); !ok) return ok;
     call->reset();
     for (const auto& a : c.attempts) {

@@ -38,16 +38,29 @@ struct CallRecord {
   std::string hangup_side;   // publisher | buyer | gateway
   std::string hangup_cause;  // BYE, CANCEL, ring_timeout, buyer_status, drain, ...
   std::vector<CallAttemptRecord> attempts;
+  std::optional<std::string> outcome;       // "blocked" for a call screened out before any buyer
+  std::optional<std::string> block_reason;  // why (routing::ScreenReason's words)
+  std::string attestation = "none";         // the STIR/SHAKEN attestation claimed: A, B, C or none
   // A connected call's record written at the answer, so a kill -9 cannot
   // lose it: end_at, final_status and the hangup fields are stored NULL
   // until the finished record replaces the row.
   bool in_progress = false;
 };
 
-// (buyer id, answer time in Unix ms) of every call connected since `since_ms`:
-// what buyer caps count, read once at start so a restart does not reset them.
-DbResult<std::vector<std::pair<std::string, std::int64_t>>> load_connections_since(Connection& connection,
-                                                                                  std::int64_t since_ms);
+// A call the gateway let in, as the counts rebuilt at start need it.
+struct RecentCall {
+  std::optional<std::string> buyer_id;  // the buyer that answered
+  std::string publisher_id;
+  std::string campaign_id;
+  std::string caller;
+  std::int64_t invite_at = 0;
+  std::optional<std::int64_t> answer_at;
+};
+
+// Every call since `since_ms` that was not screened out, oldest first: what
+// buyer and publisher caps and the repeat-caller memory count, read once at
+// start so a restart does not reset them.
+DbResult<std::vector<RecentCall>> load_recent_calls(Connection& connection, std::int64_t since_ms);
 
 // At start: rows a previous process left in progress (it was killed) are
 // closed as hangup_side gateway, hangup_cause gateway_restart, their end

@@ -5,6 +5,7 @@
 #include "db/secret_input.h"
 
 #include <charconv>
+#include <tuple>
 #include <iostream>
 
 namespace sipgw::db {
@@ -16,8 +17,37 @@ struct DomainOptions {
 };
 
 struct PublisherOptions {
-  std::string id, name, concurrency;
+  std::string id, name, concurrency, hourly, daily, cps, caller_from;
 };
+
+void add_publisher_options(CLI::App* sub, PublisherOptions& o) {
+  sub->add_option("ID", o.id)->required();
+  sub->add_option("--name", o.name, "display name");
+  sub->add_option("--concurrency", o.concurrency, "most calls in progress at once, or none (default: no cap)");
+  sub->add_option("--hourly-cap", o.hourly, "most connected calls per UTC hour, or none (over it: 486)");
+  sub->add_option("--daily-cap", o.daily, "most connected calls per UTC day, or none (over it: 486)");
+  sub->add_option("--cps", o.cps, "most new calls a second, or none (over it: 503 + Retry-After)");
+  sub->add_option("--caller-from", o.caller_from,
+                  "where the caller's number comes from: from (the From header, default) or pai "
+                  "(P-Asserted-Identity, for a carrier trusted to assert it)");
+}
+
+// Only the options given change anything.
+std::expected<PublisherChanges, std::string> publisher_changes(const CLI::App* sub, const PublisherOptions& o) {
+  PublisherChanges c;
+  if (sub->count("--name")) c.name = o.name;
+  for (auto [flag, text, field] : {std::tuple{"--concurrency", &o.concurrency, &c.concurrency_cap},
+                                   std::tuple{"--hourly-cap", &o.hourly, &c.hourly_cap},
+                                   std::tuple{"--daily-cap", &o.daily, &c.daily_cap},
+                                   std::tuple{"--cps", &o.cps, &c.cps}}) {
+    if (sub->count(flag) == 0) continue;
+    auto cap = parse_cap(flag, *text);
+    if (!cap) return std::unexpected(cap.error());
+    *field = *cap;
+  }
+  if (sub->count("--caller-from")) c.caller_from = o.caller_from;
+  return c;
+}
 
 struct CredentialOptions {
   std::string username, publisher, realm;
@@ -70,14 +100,21 @@ void setup_publisher(CLI::App& app, Ctl& ctl) {
   auto* pub = app.add_subcommand("publisher", "publishers: who sends calls (their id is the AFID sent to buyers)");
   pub->require_subcommand(1, 1);
   auto* add = pub->add_subcommand("add", "add a publisher");
-  add->add_option("ID", o->id)->required();
-  add->add_option("--name", o->name, "display name");
-  add->add_option("--concurrency", o->concurrency, "most calls in progress at once (default: no cap)");
-  add->callback([&ctl, o] {
-    ctl.action = [o](Admin& a) {
-      auto cap = parse_cap("--concurrency", o->concurrency);
-      if (!cap) return fail(kExitInvalid, cap.error());
-      return done(a.add_publisher(o->id, o->name, *cap), "added publisher " + o->id);
+  add_publisher_options(add, *o);
+  add->callback([&ctl, o, add] {
+    ctl.action = [o, add](Admin& a) {
+      auto c = publisher_changes(add, *o);
+      if (!c) return fail(kExitInvalid, c.error());
+      return done(a.add_publisher(o->id, *c), "added publisher " + o->id);
+    };
+  });
+  auto* update = pub->add_subcommand("update", "change a publisher's name, caps, rate or caller source (only the options given)");
+  add_publisher_options(update, *o);
+  update->callback([&ctl, o, update] {
+    ctl.action = [o, update](Admin& a) {
+      auto c = publisher_changes(update, *o);
+      if (!c) return fail(kExitInvalid, c.error());
+      return done(a.update_publisher(o->id, *c), "updated publisher " + o->id);
     };
   });
   add_list_command(pub, ctl, "list publishers", [](Admin& a) { return a.list_publishers(); });

@@ -12,16 +12,42 @@ namespace sipgw::db {
 namespace {
 
 struct CampaignOptions {
-  std::string id, name, max_duration;
+  std::string id, name, max_duration, repeat_window, repeat_after, repeat_route, min_attestation;
   std::int64_t ring_timeout = 30;
 };
+
+void add_screening_options(CLI::App* sub, CampaignOptions& o) {
+  sub->add_option("--repeat-window", o.repeat_window,
+                  "seconds after a caller's call during which the same caller is a repeat caller, or none");
+  sub->add_option("--repeat-after", o.repeat_after,
+                  "what starts the window: inbound (any call let in, default), connected, or converted "
+                  "(counted as connected until conversions exist)");
+  sub->add_option("--repeat-route", o.repeat_route, "send repeat callers to this buyer only instead of refusing them, or none");
+  sub->add_option("--min-attestation", o.min_attestation,
+                  "lowest STIR/SHAKEN attestation let in: A, B, C or none (default none)");
+}
+
+std::expected<ScreeningChanges, std::string> screening_changes(const CLI::App* sub, const CampaignOptions& o) {
+  ScreeningChanges c;
+  if (sub->count("--repeat-window")) {
+    auto window = parse_cap("--repeat-window", o.repeat_window);
+    if (!window) return std::unexpected(window.error());
+    c.repeat_window = *window;
+  }
+  if (sub->count("--repeat-after")) c.repeat_after = o.repeat_after;
+  if (sub->count("--repeat-route")) {
+    c.repeat_route = o.repeat_route == "none" ? std::optional<std::string>{} : std::optional<std::string>{o.repeat_route};
+  }
+  if (sub->count("--min-attestation")) c.min_attestation = o.min_attestation;
+  return c;
+}
 
 struct NumberOptions {
   std::string e164, campaign, publisher;
 };
 
 struct BuyerOptions {
-  std::string id, target, auth_user, hours, tz, concurrency, hourly, daily;
+  std::string id, target, auth_user, hours, tz, concurrency, hourly, daily, identity;
   std::vector<std::string> headers;
   std::int64_t connect_timeout = 10;
   bool password_stdin = false, clear_auth = false, clear_headers = false, enable = false, disable = false;
@@ -50,6 +76,8 @@ void add_buyer_options(CLI::App* sub, BuyerOptions& o, bool is_add) {
   sub->add_option("--hours", o.hours, "e.g. 'mon-fri 09:00-12:00,13:00-17:00; sat 10:00-14:00' (empty: always)");
   sub->add_option("--tz", o.tz, "IANA time zone of the hours and caps, e.g. America/New_York (default UTC)");
   sub->add_option("--connect-timeout", o.connect_timeout, "seconds to wait for the buyer's first 18x (default 10)");
+  sub->add_option("--identity", o.identity,
+                  "the publisher's STIR/SHAKEN Identity header: pass (to this buyer, default) or strip");
   if (!is_add) {
     sub->add_flag("--clear-auth", o.clear_auth, "remove the outbound credentials");
     sub->add_flag("--clear-headers", o.clear_headers, "remove every custom header");
@@ -84,6 +112,10 @@ std::expected<BuyerChanges, std::string> buyer_changes(const CLI::App* sub, cons
   if (sub->count("--hours")) c.hours = o.hours;
   if (sub->count("--tz")) c.time_zone = o.tz;
   if (sub->count("--connect-timeout")) c.connect_timeout = o.connect_timeout;
+  if (sub->count("--identity")) {
+    if (o.identity != "pass" && o.identity != "strip") return std::unexpected("--identity must be pass or strip, not '" + o.identity + "'");
+    c.pass_identity = o.identity == "pass";
+  }
   if (o.enable && o.disable) return std::unexpected("--enable and --disable contradict each other");
   if (o.enable || o.disable) c.enabled = o.enable;
   c.clear_auth = o.clear_auth;
@@ -102,11 +134,14 @@ void setup_campaign(CLI::App& app, Ctl& ctl) {
   add->add_option("--ring-timeout", o->ring_timeout, "seconds a buyer may ring before the call moves on (default 30)");
   add->add_option("--max-duration", o->max_duration,
                   "seconds a connected call may last, or none (default: the setting call.max_duration)");
-  add->callback([&ctl, o] {
-    ctl.action = [o](Admin& a) {
+  add_screening_options(add, *o);
+  add->callback([&ctl, o, add] {
+    ctl.action = [o, add](Admin& a) {
       auto max_duration = parse_cap("--max-duration", o->max_duration == "none" ? "0" : o->max_duration);
       if (!max_duration) return fail(kExitInvalid, max_duration.error());
-      return done(a.add_campaign(o->id, o->name, o->ring_timeout, *max_duration), "added campaign " + o->id);
+      auto screening = screening_changes(add, *o);
+      if (!screening) return fail(kExitInvalid, screening.error());
+      return done(a.add_campaign(o->id, o->name, o->ring_timeout, *max_duration, *screening), "added campaign " + o->id);
     };
   });
   auto* update = camp->add_subcommand("update", "change a campaign (only the options given)");
@@ -115,8 +150,11 @@ void setup_campaign(CLI::App& app, Ctl& ctl) {
   auto* ring = update->add_option("--ring-timeout", o->ring_timeout, "seconds a buyer may ring");
   update->add_option("--max-duration", o->max_duration,
                      "seconds a connected call may last, none for no limit, or default for the setting");
-  update->callback([&ctl, o, name, ring] {
-    ctl.action = [o, name, ring](Admin& a) {
+  add_screening_options(update, *o);
+  update->callback([&ctl, o, name, ring, update] {
+    ctl.action = [o, name, ring, update](Admin& a) {
+      auto screening = screening_changes(update, *o);
+      if (!screening) return fail(kExitInvalid, screening.error());
       CapChange max_duration;  // unchanged
       if (o->max_duration == "default") {
         max_duration = std::optional<std::int64_t>{};
@@ -127,7 +165,8 @@ void setup_campaign(CLI::App& app, Ctl& ctl) {
       }
       std::optional<std::int64_t> ring_timeout;
       if (ring->count()) ring_timeout = o->ring_timeout;
-      return done(a.update_campaign(o->id, given(name, o->name), ring_timeout, max_duration), "updated campaign " + o->id);
+      return done(a.update_campaign(o->id, given(name, o->name), ring_timeout, max_duration, *screening),
+                  "updated campaign " + o->id);
     };
   });
   add_list_command(camp, ctl, "list campaigns", [](Admin& a) { return a.list_campaigns(); });

@@ -152,6 +152,32 @@ CREATE TABLE bans (
   note        TEXT NOT NULL DEFAULT ''
 );
 )sql",
+      // 4: call screening: block lists, repeat callers, STIR/SHAKEN
+      // minimums, publisher caps and rates; screened calls in the CDRs.
+      R"sql(
+CREATE TABLE blocks (
+  campaign_id  TEXT NOT NULL DEFAULT '',   -- '': every campaign
+  entry        TEXT NOT NULL,              -- anonymous, +E164, +DIGITS* (prefix)
+  note         TEXT NOT NULL DEFAULT '',
+  created_at   INTEGER NOT NULL,           -- Unix milliseconds
+  PRIMARY KEY (campaign_id, entry)
+) WITHOUT ROWID;
+ALTER TABLE campaigns ADD COLUMN repeat_window INTEGER CHECK (repeat_window IS NULL OR repeat_window > 0);
+ALTER TABLE campaigns ADD COLUMN repeat_after TEXT NOT NULL DEFAULT 'inbound'
+  CHECK (repeat_after IN ('inbound', 'connected', 'converted'));
+ALTER TABLE campaigns ADD COLUMN repeat_route TEXT;
+ALTER TABLE campaigns ADD COLUMN min_attestation TEXT CHECK (min_attestation IS NULL OR min_attestation IN ('A', 'B', 'C'));
+ALTER TABLE publishers ADD COLUMN hourly_cap INTEGER CHECK (hourly_cap IS NULL OR hourly_cap >= 0);
+ALTER TABLE publishers ADD COLUMN daily_cap INTEGER CHECK (daily_cap IS NULL OR daily_cap >= 0);
+ALTER TABLE publishers ADD COLUMN cps INTEGER CHECK (cps IS NULL OR cps > 0);
+ALTER TABLE publishers ADD COLUMN caller_from TEXT NOT NULL DEFAULT 'from' CHECK (caller_from IN ('from', 'pai'));
+ALTER TABLE buyers ADD COLUMN pass_identity INTEGER NOT NULL DEFAULT 1 CHECK (pass_identity IN (0, 1));
+-- outcome: NULL for a call that reached buyer selection, 'blocked' for one
+-- screened out (block_reason says why); attestation: A, B, C or none.
+ALTER TABLE calls ADD COLUMN outcome TEXT;
+ALTER TABLE calls ADD COLUMN block_reason TEXT;
+ALTER TABLE calls ADD COLUMN attestation TEXT;
+)sql",
   };
   return kMigrations;
 }

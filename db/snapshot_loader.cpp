@@ -28,8 +28,10 @@ DbResult<void> load_domains(LoadContext& c) {
 }
 
 DbResult<void> load_publishers(LoadContext& c) {
-  return for_each_row(c.connection, "SELECT id, name, enabled, concurrency_cap FROM publishers", [&](Statement& stmt) {
-    routing::Publisher p{stmt.text(0), stmt.text(1), stmt.int64(2) != 0, stmt.optional_int64(3)};
+  const char* sql = "SELECT id, name, enabled, concurrency_cap, hourly_cap, daily_cap, cps, caller_from FROM publishers";
+  return for_each_row(c.connection, sql, [&](Statement& stmt) {
+    routing::Publisher p{stmt.text(0),           stmt.text(1),           stmt.int64(2) != 0,    stmt.optional_int64(3),
+                         stmt.optional_int64(4), stmt.optional_int64(5), stmt.optional_int64(6), stmt.text(7) == "pai"};
     std::string key = p.id;
     c.snapshot.publishers.emplace(std::move(key), std::move(p));
   });
@@ -63,8 +65,14 @@ DbResult<void> load_bans(LoadContext& c) {
 }
 
 DbResult<void> load_campaigns_and_routes(LoadContext& c) {
-  auto ok = for_each_row(c.connection, "SELECT id, name, ring_timeout, max_duration FROM campaigns", [&](Statement& stmt) {
-    routing::Campaign campaign{stmt.text(0), stmt.text(1), stmt.int64(2), {}, stmt.optional_int64(3)};
+  const char* campaigns_sql =
+      "SELECT id, name, ring_timeout, max_duration, repeat_window, repeat_after, repeat_route, min_attestation FROM campaigns";
+  auto ok = for_each_row(c.connection, campaigns_sql, [&](Statement& stmt) {
+    routing::Campaign campaign{stmt.text(0), stmt.text(1), stmt.int64(2), {}, stmt.optional_int64(3), {}};
+    campaign.screening.repeat_window_seconds = stmt.optional_int64(4);
+    campaign.screening.repeat_after = routing::parse_repeat_after(stmt.text(5)).value_or(routing::RepeatAfter::inbound);
+    campaign.screening.repeat_route = stmt.optional_text(6);
+    campaign.screening.min_attestation = auth::parse_attestation(stmt.optional_text(7).value_or("none")).value_or(auth::Attestation::none);
     std::string key = campaign.id;
     c.snapshot.campaigns.emplace(std::move(key), std::move(campaign));
   });
@@ -91,7 +99,7 @@ DbResult<void> load_numbers(LoadContext& c) {
 DbResult<void> load_buyers(LoadContext& c) {
   const char* buyers_sql =
       "SELECT id, target, auth_user, auth_password, concurrency_cap, hourly_cap, daily_cap, hours, time_zone, "
-      "connect_timeout, enabled FROM buyers";
+      "connect_timeout, enabled, pass_identity FROM buyers";
   auto ok = for_each_row(c.connection, buyers_sql, [&](Statement& stmt) {
     routing::Buyer b;
     b.id = stmt.text(0);
@@ -107,6 +115,7 @@ DbResult<void> load_buyers(LoadContext& c) {
     b.time_zone_name = stmt.text(8);
     b.connect_timeout_seconds = stmt.int64(9);
     b.enabled = stmt.int64(10) != 0 && kind.has_value();
+    b.pass_identity = stmt.int64(11) != 0;
     // A value sipgwctl validated once but that no longer parses (say a zone
     // the system tzdata dropped) must not take the gateway down: the buyer
     // loads disabled rather than routed by guess.
@@ -127,6 +136,14 @@ DbResult<void> load_buyers(LoadContext& c) {
     auto it = c.snapshot.buyers.find(headers.text(0));
     if (it == c.snapshot.buyers.end()) return;
     it->second.headers.push_back({headers.text(1), headers.text(2)});
+  });
+}
+
+DbResult<void> load_blocks(LoadContext& c) {
+  return for_each_row(c.connection, "SELECT campaign_id, entry FROM blocks", [&](Statement& stmt) {
+    auto entry = routing::parse_block_entry(stmt.text(1));
+    if (!entry) return;  // stored normalized by sipgwctl; a hand-edited bad row blocks nothing
+    c.snapshot.blocks.add(stmt.text(0), *entry);
   });
 }
 
@@ -156,7 +173,7 @@ DbResult<std::shared_ptr<const routing::Snapshot>> load_snapshot(Connection& con
   LoadContext context{connection, *snapshot};
   DbResult<void> ok;
   for (auto step : {load_domains, load_publishers, load_credentials, load_allowlist, load_bans, load_campaigns_and_routes,
-                    load_numbers, load_buyers, load_trunk_and_settings}) {
+                    load_numbers, load_buyers, load_blocks, load_trunk_and_settings}) {
     ok = step(context);
     if (!ok) break;
   }

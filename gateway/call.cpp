@@ -20,15 +20,11 @@ Call::Call(CallServices& services, CallSetup setup, std::unique_ptr<Leg> publish
     : services_(services), setup_(std::move(setup)), publisher_leg_(std::move(publisher_leg)),
       publisher_slot_(std::move(publisher_slot)), on_ended_(std::move(on_ended)), max_setup_timer_(services.clock),
       max_duration_timer_(services.clock) {
-  const auto& f = setup_.facts;
-  cdr_.uuid = f.call_uuid;
-  cdr_.postback_key = f.postback_key;
-  cdr_.publisher_id = f.publisher_id;
-  if (!f.sub_id.empty()) cdr_.sub_id = f.sub_id;
-  cdr_.caller = f.caller_number;
-  cdr_.number = f.number;
-  cdr_.campaign_id = f.campaign_id;
-  cdr_.invite_at = setup_.invite_at_ms;
+  cdr_ = new_call_record(setup_.facts, setup_.invite_at_ms);
+  if (setup_.only_buyer) {
+    narrowed_campaign_ = *setup_.campaign;
+    narrowed_campaign_->routes = {routing::Route{*setup_.only_buyer, 0, 1}};
+  }
   publisher_leg_->bind(*this);
   services_.recorder.call_started();
 }
@@ -75,7 +71,7 @@ void Call::try_next_buyer() {
   auto& facts = setup_.facts;
   while (true) {
     const routing::TimePoint now{std::chrono::milliseconds(services_.clock.now_ms())};
-    auto selection = services_.selector.select(snapshot, *setup_.campaign, services_.ledger, tried_, now);
+    auto selection = services_.selector.select(snapshot, campaign(), services_.ledger, tried_, now);
     for (const auto& [buyer_id, reason] : selection.skipped) {
       if (reason == routing::SkipReason::tried) continue;
       if (reason == routing::SkipReason::no_trunk) {
@@ -143,6 +139,8 @@ void Call::attempt_answered(int status, const Body& body) {
   const std::int64_t answer_at = attempt.record().answer_at.value_or(services_.clock.now_ms());
   const std::string& buyer_id = attempt.buyer().id;
   services_.ledger.connected(buyer_id, routing::TimePoint{std::chrono::milliseconds(answer_at)});
+  services_.ledger.publisher_connected(setup_.facts.publisher_id, routing::TimePoint{std::chrono::milliseconds(answer_at)});
+  services_.screener.connected(*setup_.campaign, setup_.facts.caller_number, answer_at);
   cdr_.buyer_id = buyer_id;
   cdr_.answer_at = answer_at;
   cdr_.final_status = status;

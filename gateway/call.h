@@ -53,6 +53,7 @@ struct CallServices {
   Clock& clock;
   routing::BuyerLedger& ledger;
   routing::BuyerSelector& selector;
+  routing::Screener& screener;  // hears of answered calls (repeat callers)
   Metrics& metrics;
   CallRecorder& recorder;
   // A new buyer leg toward request_uri (not yet bound to a listener), or
@@ -70,6 +71,7 @@ struct CallSetup {
   Body offer;                                         // the publisher's SDP, passed through untouched
   std::string max_forwards;                           // for the buyer legs (already decremented)
   std::int64_t invite_at_ms;
+  std::optional<std::string> only_buyer{};  // screening sent a repeat caller to this buyer alone
 };
 
 class Call final : public LegListener, public BuyerAttempt::Owner {
@@ -142,6 +144,10 @@ class Call final : public LegListener, public BuyerAttempt::Owner {
 
   CallServices& services_;
   CallSetup setup_;
+  // The campaign this call routes by: its own, or one route to the buyer
+  // screening chose for a repeat caller.
+  std::optional<routing::Campaign> narrowed_campaign_;
+  const routing::Campaign& campaign() const { return narrowed_campaign_ ? *narrowed_campaign_ : *setup_.campaign; }
   std::unique_ptr<Leg> publisher_leg_;
   PublisherSlot publisher_slot_;
   std::function<void(Call&)> on_ended_;

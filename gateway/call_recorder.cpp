@@ -4,6 +4,20 @@
 
 namespace sipgw::gateway {
 
+db::CallRecord new_call_record(const routing::CallFacts& f, std::int64_t invite_at_ms) {
+  db::CallRecord r;
+  r.uuid = f.call_uuid;
+  r.postback_key = f.postback_key;
+  r.publisher_id = f.publisher_id;
+  if (!f.sub_id.empty()) r.sub_id = f.sub_id;
+  r.caller = f.caller_number;
+  r.number = f.number;
+  r.campaign_id = f.campaign_id;
+  r.invite_at = invite_at_ms;
+  if (!f.attestation.empty()) r.attestation = f.attestation;
+  return r;
+}
+
 void CallRecorder::first_provisional(std::int64_t invite_at_ms, std::int64_t now_ms) {
   metrics_.post_dial_delay(static_cast<double>(now_ms - invite_at_ms) / 1000.0);
 }
@@ -34,6 +48,11 @@ std::string_view outcome(int final_status, bool answered) {
 }
 
 }  // namespace
+
+void CallRecorder::call_screened(db::CallRecord record) {
+  metrics_.call_screened(record.block_reason.value_or("unknown"));
+  if (sink_) sink_(std::move(record));
+}
 
 void CallRecorder::call_finished(db::CallRecord record, bool answered) {
   if (record.final_status == 0) record.final_status = answered ? 200 : 500;

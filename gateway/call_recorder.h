@@ -6,6 +6,7 @@
 #include "db/cdr_writer.h"
 #include "gateway/failover.h"
 #include "gateway/metrics.h"
+#include "routing/tokens.h"
 
 #include <functional>
 #include <string>
@@ -15,6 +16,9 @@ namespace sipgw::gateway {
 // Called on the SIP thread with each finished call; must not block (it
 // should hand the record to another thread).
 using CdrSink = std::function<void(db::CallRecord)>;
+
+// A call's record as admission left it: ids, caller, number, invite time.
+db::CallRecord new_call_record(const routing::CallFacts& facts, std::int64_t invite_at_ms);
 
 class CallRecorder {
  public:
@@ -27,6 +31,9 @@ class CallRecorder {
   void answered(const std::string& buyer_id, std::int64_t invite_at_ms, std::int64_t answer_at_ms,
                 db::CallRecord partial);
   void attempt_ended(const std::string& buyer_id, AttemptResult result);    // without an answer
+  // A call screened out before any buyer: its CDR (outcome blocked) and
+  // sipgw_calls_screened_total. It never counted as an active call.
+  void call_screened(db::CallRecord record);
   // The finished call: the CDR goes to the sink, the outcome to metrics.
   void call_finished(db::CallRecord record, bool answered);
 

@@ -142,12 +142,19 @@ int main(int argc, char** argv) {
   // Two days back covers "today" in every time zone.
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch()).count();
-  auto connections = db::load_connections_since(*db, now_ms - 48LL * 3600 * 1000);
-  if (!connections) {
-    std::cerr << "sipgw: cannot read call records for buyer caps: " << connections.error().message << "\n";
+  // and the longest repeat-caller window.
+  std::int64_t since_ms = now_ms - 48LL * 3600 * 1000;
+  for (const auto& [id, campaign] : (*snapshot)->campaigns) {
+    if (campaign.screening.repeat_window_seconds) {
+      since_ms = std::min(since_ms, now_ms - *campaign.screening.repeat_window_seconds * 1000);
+    }
+  }
+  auto recent = db::load_recent_calls(*db, since_ms);
+  if (!recent) {
+    std::cerr << "sipgw: cannot read call records for caps and repeat callers: " << recent.error().message << "\n";
     return 2;
   }
-  sip.restore_connections(std::move(*connections));
+  sip.restore_calls(std::move(*recent));
   if (auto started = sip.start(); !started) {
     std::cerr << "sipgw: " << started.error() << "\n";
     return 2;

@@ -48,6 +48,10 @@ Metrics::Metrics(const std::string& version)
                             .Name("sipgw_requests_refused_total")
                             .Help("Requests refused before admission, by cause")
                             .Register(*registry_)),
+      calls_screened_(prometheus::BuildCounter()
+                          .Name("sipgw_calls_screened_total")
+                          .Help("Calls refused by screening before any buyer was dialled, by reason")
+                          .Register(*registry_)),
       auto_bans_(prometheus::BuildCounter()
                      .Name("sipgw_auto_bans_total")
                      .Help("Sources sipgw banned itself: repeated authentication failures or a request flood")
@@ -159,6 +163,11 @@ void Metrics::session_refresh(std::string_view result) {
 void Metrics::request_refused(std::string_view cause) {
   std::string c(cause);
   child(requests_refused_, refused_cache_, c, {{"cause", c}}).Increment();
+}
+
+void Metrics::call_screened(std::string_view reason) {
+  std::string r(reason);
+  child(calls_screened_, screened_cache_, r, {{"reason", r}}).Increment();
 }
 
 void Metrics::auto_ban() { auto_bans_.Increment(); }

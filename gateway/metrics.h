@@ -60,6 +60,8 @@ class Metrics {
   void loop_lag(double seconds);
   void queue_wait(double seconds);
   void overload(bool shedding);
+  // A call screened out before any buyer (routing/screening.h's reasons).
+  void call_screened(std::string_view reason);
   void call_setup(double seconds);       // INVITE in to 200 out
   void post_dial_delay(double seconds);  // INVITE in to first 18x out
 
@@ -87,6 +89,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& buyer_cap_;
   prometheus::Family<prometheus::Counter>& session_refreshes_;
   prometheus::Family<prometheus::Counter>& requests_refused_;
+  prometheus::Family<prometheus::Counter>& calls_screened_;
   prometheus::Counter& auto_bans_;
   prometheus::Counter& kernel_drops_;
   prometheus::Gauge& tcp_connections_;
@@ -105,7 +108,7 @@ class Metrics {
   // SIP-thread caches, keyed by the joined label values.
   std::map<std::string, prometheus::Counter*> sip_request_cache_, invite_cache_, auth_failure_cache_, call_cache_,
       call_ended_cache_, buyer_attempt_cache_, session_refresh_cache_,
-      refused_cache_;
+      refused_cache_, screened_cache_;
   std::map<std::string, prometheus::Gauge*> buyer_active_cache_, buyer_cap_cache_;
 };
 

@@ -49,6 +49,9 @@ std::expected<OutboundInvite, std::string> build_outbound_invite(const routing::
   add_header(out.extra_headers, names.header_key, facts.postback_key);
   add_header(out.extra_headers, names.header_afid, facts.publisher_id);
   if (!facts.sub_id.empty()) add_header(out.extra_headers, names.header_sid, facts.sub_id);
+  // STIR/SHAKEN: the publisher's Identity header passes unchanged (the
+  // buyer verifies it), unless this buyer is set to strip it.
+  if (buyer.pass_identity && !facts.identity.empty()) add_header(out.extra_headers, "Identity", facts.identity);
   for (const auto& h : buyer.headers) {
     add_header(out.extra_headers, h.name, routing::expand_tokens(h.value, facts, routing::TokenContext::header_value));
   }

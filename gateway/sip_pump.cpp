@@ -406,7 +406,15 @@ IncomingInvite SofiaStacks::incoming_invite(nua_t* nua, sip_t const* sip) {
     invite.credentials.push_back(std::move(c));
   }
   su_home_deinit(home);
-  if (sip->sip_from) out.caller_user = str(sip->sip_from->a_url->url_user);
+  if (sip->sip_from) {
+    out.caller_user = str(sip->sip_from->a_url->url_user);
+    out.from_uri = sofia::url_text(sip->sip_from->a_url);
+  }
+  if (sip->sip_privacy && sip->sip_privacy->priv_values) {
+    for (msg_param_t const* v = sip->sip_privacy->priv_values; *v; ++v) {
+      out.privacy_id |= strcasecmp(*v, "id") == 0 || strcasecmp(*v, "header") == 0;
+    }
+  }
   if (sip->sip_payload && sip->sip_payload->pl_data) {
     out.offer.data.assign(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
     out.offer.type = sip->sip_content_type && sip->sip_content_type->c_type ? sip->sip_content_type->c_type : "application/sdp";

@@ -104,6 +104,7 @@ struct SipServer::Impl final : SipPumpHandler {
   std::optional<Timer> ban_gauge_timer;
   routing::BuyerLedger ledger;
   routing::BuyerSelector selector;
+  routing::Screener screener{ledger};
   DigestState digest{auth::NonceIssuer::with_random_secret(), {}};
   std::optional<CallServices> services;  // once the pump is open (its clock)
   CallRegistry registry;
@@ -145,6 +146,10 @@ struct SipServer::Impl final : SipPumpHandler {
   bool rate_exempt(const auth::IpAddress& source) const;
   void maybe_shut_down();
   void publish_buyer_caps();
+  // Screening (routing/screening.h) of an admitted INVITE: the refusal to
+  // send, or nullopt with the call's facts completed from the INVITE.
+  std::optional<Refusal> screen(const IncomingInvite& invite, const Admitted& admitted, const routing::Snapshot& snap,
+                                CallSetup& setup);
 };
 
 void SipServer::Impl::run(std::promise<std::expected<void, std::string>>& started) {
@@ -152,7 +157,7 @@ void SipServer::Impl::run(std::promise<std::expected<void, std::string>>& starte
     started.set_value(std::unexpected(opened.error()));
     return;
   }
-  services.emplace(CallServices{pump.clock(), ledger, selector, metrics, recorder,
+  services.emplace(CallServices{pump.clock(), ledger, selector, screener, metrics, recorder,
                                 [this](const std::string& uri) { return pump.make_buyer_leg(uri); },
                                 [this](const std::string& uri) { return pump.from_host(uri); }});
   publish_buyer_caps();
@@ -309,19 +314,73 @@ std::optional<Refusal> SipServer::Impl::on_invite(IncomingInvite& invite,
   f.publisher_id = admitted.publisher_id;
   f.campaign_id = admitted.campaign->id;
   f.number = admitted.number->e164;
-  // Into the CDR, the log and buyers' headers: valid, printable, bounded.
-  f.caller_number = routing::text_from_wire(invite.caller_user, kMaxWireText);
   f.sub_id = routing::text_from_wire(invite.header(snap->settings.inbound_sub_id_header), kMaxWireText);
-  spdlog::info("call {} INVITE {} from publisher {} ({}) campaign {}", f.call_uuid, f.number, f.publisher_id,
-               auth::to_string(address), f.campaign_id);
+  if (auto refusal = screen(invite, admitted, *snap, setup)) {
+    metrics.invite(domain_label, "screened");
+    return refusal;
+  }
+  spdlog::info("call {} INVITE {} from publisher {} ({}) campaign {}{}", f.call_uuid, f.number, f.publisher_id,
+               auth::to_string(address), f.campaign_id,
+               setup.only_buyer ? fmt::format(" (repeat caller: buyer {} only)", *setup.only_buyer) : std::string());
   metrics.invite(domain_label, "admitted");
 
   PublisherSlot slot(ledger, f.publisher_id);
   Call& call = registry.add(std::make_unique<Call>(*services, std::move(setup), accept(), std::move(slot),
                                                    [this](Call& ended) { registry.ended(ended); }));
-  if (++calls_admitted % 1024 == 0) ledger.prune(std::chrono::system_clock::now());
+  if (++calls_admitted % 1024 == 0) {
+    ledger.prune(std::chrono::system_clock::now());
+    screener.prune(*snap, now);
+  }
   call.start();
   return std::nullopt;
+}
+
+std::optional<Refusal> SipServer::Impl::screen(const IncomingInvite& invite, const Admitted& admitted,
+                                               const routing::Snapshot& snap, CallSetup& setup) {
+  auto& f = setup.facts;
+  const routing::Publisher& publisher = *snap.find_publisher(admitted.publisher_id);
+  const std::string asserted = invite.header("P-Asserted-Identity");
+  auth::CallerFacts caller_facts{invite.caller_user, std::nullopt, publisher.trust_asserted_identity, invite.privacy_id};
+  if (!asserted.empty()) caller_facts.asserted_identity = asserted;
+  const auth::Caller caller = auth::identify_caller(caller_facts);
+  // Into the CDR, the log and buyers' headers: valid, printable, bounded.
+  f.caller_number = routing::text_from_wire(caller.number, kMaxWireText);
+  const std::string identity = invite.header("Identity");
+  const auth::Attestation attestation = auth::passport_attestation(identity);
+  f.attestation = std::string(auth::to_string(attestation));
+  f.verstat = auth::verstat(caller.from_asserted_identity ? asserted : invite.from_uri);
+  // A PASSporT is a few hundred bytes; anything far larger is not one.
+  if (identity.size() <= 4096) f.identity = routing::text_from_wire(identity, 4096);
+  for (const auto& name : snap.settings.token_headers) {
+    f.inbound_headers.emplace_back(name, routing::text_from_wire(invite.header(name), kMaxWireText));
+  }
+
+  const std::int64_t now = setup.invite_at_ms;
+  auto verdict = screener.screen({snap, publisher, *admitted.campaign, caller, attestation, now});
+  if (auto* cleared = std::get_if<routing::Cleared>(&verdict)) {
+    setup.only_buyer = cleared->only_buyer;
+    screener.admitted(*admitted.campaign, caller, now);
+    return std::nullopt;
+  }
+  const auto& screened = std::get<routing::Screened>(verdict);
+  const std::string_view reason = routing::to_string(screened.reason);
+  refused_new_request();
+  db::CallRecord cdr = new_call_record(f, now);
+  cdr.end_at = now;
+  cdr.final_status = screened.status;
+  cdr.hangup_side = "gateway";
+  cdr.hangup_cause = "screened";
+  cdr.outcome = "blocked";
+  cdr.block_reason = std::string(reason);
+  recorder.call_screened(std::move(cdr));
+  if (refusal_log.allow(now)) {
+    spdlog::info("call {} INVITE {} from publisher {} caller {} screened out: {} ({} {}){}", f.call_uuid, f.number,
+                 f.publisher_id, f.caller_number.empty() ? "anonymous" : f.caller_number, reason, screened.status,
+                 screened.phrase,
+                 refusal_log.suppressed() ? fmt::format(" [{} more refusals not logged]", refusal_log.suppressed()) : "");
+  }
+  return Refusal{screened.status, screened.phrase,
+                 screened.retry_after ? "Retry-After: " + std::to_string(*screened.retry_after) : std::string()};
 }
 
 // ------------------------------------------------------------------ drain
@@ -533,11 +592,20 @@ std::expected<void, std::string> SipServer::start() {
   return r;
 }
 
-void SipServer::restore_connections(std::vector<std::pair<std::string, std::int64_t>> connections) {
-  impl_->inbox.post([impl = impl_.get(), connections = std::move(connections)] {
-    for (const auto& [buyer_id, answer_ms] : connections) {
-      impl->ledger.connected(buyer_id, routing::TimePoint(std::chrono::milliseconds(answer_ms)));
+void SipServer::restore_calls(std::vector<db::RecentCall> calls) {
+  impl_->inbox.post([impl = impl_.get(), calls = std::move(calls)] {
+    const routing::Snapshot& snap = *impl->snapshot;
+    for (const auto& call : calls) {
+      if (call.answer_at) {
+        const routing::TimePoint answered{std::chrono::milliseconds(*call.answer_at)};
+        if (call.buyer_id) impl->ledger.connected(*call.buyer_id, answered);
+        impl->ledger.publisher_connected(call.publisher_id, answered);
+      }
+      if (const routing::Campaign* campaign = snap.find_campaign(call.campaign_id)) {
+        impl->screener.restore(*campaign, call.caller, call.invite_at, call.answer_at);
+      }
     }
+    impl->screener.prune(snap, impl->pump.clock().now_ms());
   });
 }
 

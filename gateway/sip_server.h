@@ -45,9 +45,9 @@ class SipServer {
   // Starts the SIP thread and waits until the sockets are bound.
   std::expected<void, std::string> start();
 
-  // Any thread: connected calls (buyer id, answer time in Unix ms) from the
-  // CDRs, so hourly and daily caps survive a restart.
-  void restore_connections(std::vector<std::pair<std::string, std::int64_t>> connections);
+  // Any thread: recent calls from the CDRs, so buyer and publisher caps and
+  // the repeat-caller memory survive a restart.
+  void restore_calls(std::vector<db::RecentCall> calls);
 
   // Any thread: new calls use the new snapshot; calls in progress keep theirs.
   void update_snapshot(std::shared_ptr<const routing::Snapshot> snapshot);

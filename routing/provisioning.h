@@ -8,6 +8,7 @@
 #include "auth/digest.h"
 #include "routing/headers.h"
 #include "routing/hours.h"
+#include "routing/screening.h"
 #include "routing/settings.h"
 #include "routing/target.h"
 
@@ -39,6 +40,13 @@ struct Publisher {
   std::string name;
   bool enabled = true;
   std::optional<std::int64_t> concurrency_cap;
+  // Connected calls per UTC hour and day, and new calls a second (none: no limit).
+  std::optional<std::int64_t> hourly_cap{};
+  std::optional<std::int64_t> daily_cap{};
+  std::optional<std::int64_t> cps{};
+  // Take the caller from its P-Asserted-Identity (a carrier or SBC that
+  // vouches for it) rather than From.
+  bool trust_asserted_identity = false;
 };
 
 struct Credential {
@@ -65,6 +73,7 @@ struct Campaign {
   // Longest a connected call may last: nullopt takes the setting
   // call.max_duration; 0 is no limit.
   std::optional<std::int64_t> max_duration_seconds;
+  CampaignScreening screening{};
 };
 
 struct Number {
@@ -90,6 +99,7 @@ struct Buyer {
   std::int64_t connect_timeout_seconds = 10;
   bool enabled = true;
   std::vector<HeaderTemplate> headers;  // in the order configured
+  bool pass_identity = true;  // the publisher's Identity header (STIR/SHAKEN) goes to this buyer
 };
 
 struct Trunk {
@@ -118,6 +128,7 @@ struct Snapshot {
   std::unordered_map<std::string, Campaign> campaigns;
   std::unordered_map<std::string, Buyer> buyers;
   std::optional<Trunk> trunk;
+  BlockList blocks;
   Settings settings;
 
   static std::string credential_key(std::string_view username, std::string_view realm);

@@ -35,34 +35,55 @@ std::int64_t BuyerLedger::Counts::get(const std::string& id) const {
   return it == counts_.end() ? 0 : it->second;
 }
 
-void BuyerLedger::connected(const std::string& buyer_id, TimePoint at) {
-  auto& times = connections_[buyer_id];
+void BuyerLedger::add(Connections& connections, const std::string& id, TimePoint at) {
+  auto& times = connections[id];
   // Restored CDRs may arrive out of order; keep the deque sorted.
   times.insert(std::upper_bound(times.begin(), times.end(), at), at);
 }
 
-std::int64_t BuyerLedger::connected_since(const std::string& buyer_id, TimePoint since) const {
-  auto it = connections_.find(buyer_id);
-  if (it == connections_.end()) return 0;
+std::int64_t BuyerLedger::connected_since(const Connections& connections, const std::string& id, TimePoint since) {
+  auto it = connections.find(id);
+  if (it == connections.end()) return 0;
   const auto& times = it->second;
   return static_cast<std::int64_t>(times.end() - std::lower_bound(times.begin(), times.end(), since));
 }
 
+void BuyerLedger::prune(Connections& connections, TimePoint horizon) {
+  for (auto it = connections.begin(); it != connections.end();) {
+    auto& times = it->second;
+    times.erase(times.begin(), std::lower_bound(times.begin(), times.end(), horizon));
+    it = times.empty() ? connections.erase(it) : std::next(it);
+  }
+}
+
+void BuyerLedger::connected(const std::string& buyer_id, TimePoint at) { add(connections_, buyer_id, at); }
+
 std::int64_t BuyerLedger::connected_this_hour(const std::string& buyer_id, TimePoint now, const date::time_zone* zone) const {
-  return connected_since(buyer_id, local_start(now, zone, false));
+  return connected_since(connections_, buyer_id, local_start(now, zone, false));
 }
 
 std::int64_t BuyerLedger::connected_today(const std::string& buyer_id, TimePoint now, const date::time_zone* zone) const {
-  return connected_since(buyer_id, local_start(now, zone, true));
+  return connected_since(connections_, buyer_id, local_start(now, zone, true));
+}
+
+void BuyerLedger::publisher_connected(const std::string& publisher_id, TimePoint at) {
+  add(publisher_connections_, publisher_id, at);
+}
+
+std::int64_t BuyerLedger::publisher_connected_this_hour(const std::string& publisher_id, TimePoint now) const {
+  if (publisher_connections_.empty()) return 0;
+  return connected_since(publisher_connections_, publisher_id, floor<std::chrono::hours>(now));
+}
+
+std::int64_t BuyerLedger::publisher_connected_today(const std::string& publisher_id, TimePoint now) const {
+  if (publisher_connections_.empty()) return 0;
+  return connected_since(publisher_connections_, publisher_id, floor<date::days>(now));
 }
 
 void BuyerLedger::prune(TimePoint now) {
   const auto horizon = now - std::chrono::hours(50);  // a local day is at most 25 h; keep two
-  for (auto it = connections_.begin(); it != connections_.end();) {
-    auto& times = it->second;
-    times.erase(times.begin(), std::lower_bound(times.begin(), times.end(), horizon));
-    it = times.empty() ? connections_.erase(it) : std::next(it);
-  }
+  prune(connections_, horizon);
+  prune(publisher_connections_, horizon);
 }
 
 std::string_view to_string(SkipReason reason) {

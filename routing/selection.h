@@ -42,6 +42,11 @@ class BuyerLedger {
   void publisher_call_ended(const std::string& publisher_id) { publisher_calls_.down(publisher_id); }
   std::int64_t publisher_calls(const std::string& publisher_id) const { return publisher_calls_.get(publisher_id); }
 
+  // A publisher's connected calls (its hourly and daily caps, in UTC).
+  void publisher_connected(const std::string& publisher_id, TimePoint at);
+  std::int64_t publisher_connected_this_hour(const std::string& publisher_id, TimePoint now) const;
+  std::int64_t publisher_connected_today(const std::string& publisher_id, TimePoint now) const;
+
   // Drops connection times older than two days (call now and then).
   void prune(TimePoint now);
 
@@ -57,10 +62,14 @@ class BuyerLedger {
     std::unordered_map<std::string, std::int64_t> counts_;
   };
 
-  std::int64_t connected_since(const std::string& buyer_id, TimePoint since) const;
+  using Connections = std::unordered_map<std::string, std::deque<TimePoint>>;  // ascending
+  static void add(Connections& connections, const std::string& id, TimePoint at);
+  static std::int64_t connected_since(const Connections& connections, const std::string& id, TimePoint since);
+  static void prune(Connections& connections, TimePoint horizon);
   Counts in_progress_;
   Counts publisher_calls_;
-  std::unordered_map<std::string, std::deque<TimePoint>> connections_;  // ascending
+  Connections connections_;            // buyers'
+  Connections publisher_connections_;
 };
 
 // Why a buyer was passed over (for the log, and to tell 486 from 480).

@@ -63,6 +63,11 @@ const std::vector<SettingInfo>& known_settings() {
       {"sip.transaction_lifetime", "milliseconds (64 x T1) a finished SIP transaction is kept and an unanswered one retried (RFC 3261: 32000)"},
       {"sip.tcp_max_per_source", "TCP connections one source may hold (more: it is banned as a flood; allowlisted sources and front ends are exempt)"},
       {"sip.tcp_max_connections", "TCP connections all sources together may hold (past it the sources holding most are cut)"},
+      {"screening.blocked_status", "SIP status for a call from a blocked or anonymous caller (403, 404, 433, 480, 486, 603; default 603)"},
+      {"screening.attestation_status", "SIP status for a call below its campaign's minimum STIR/SHAKEN attestation (default 603)"},
+      {"screening.repeat_status", "SIP status for a repeat caller inside its campaign's window (default 486)"},
+      {"screening.repeat_history_max", "(campaign, caller) pairs the repeat-caller memory keeps at most (the oldest go first)"},
+      {"inbound.token_headers", "inbound headers whose values become [header:Name] tokens (comma-separated, at most 16)"},
       {"sip.user_agent", "User-Agent header on sipgw's SIP messages (empty, the default: none)"},
   };
   return kKnown;
@@ -132,6 +137,33 @@ std::expected<void, std::string> apply_setting(Settings& s, std::string_view key
   if (key == "sip.transaction_lifetime") return set_seconds(s.transaction_lifetime_ms, key, value, 4000, 32000, "milliseconds");
   if (key == "sip.tcp_max_per_source") return set_seconds(s.tcp_max_per_source, key, value, 1, 1000000, "connections");
   if (key == "sip.tcp_max_connections") return set_seconds(s.tcp_max_connections, key, value, 1, 1000000, "connections");
+  if (key == "screening.blocked_status" || key == "screening.attestation_status" || key == "screening.repeat_status") {
+    std::int64_t& field = key == "screening.blocked_status"       ? s.blocked_status
+                          : key == "screening.attestation_status" ? s.attestation_status
+                                                                  : s.repeat_status;
+    for (std::string_view allowed : {"403", "404", "433", "480", "486", "603"}) {
+      if (value == allowed) return set_seconds(field, key, value, 400, 699, "");
+    }
+    return std::unexpected("setting " + std::string(key) + ": '" + std::string(value) +
+                           "' is not one of 403, 404, 433, 480, 486, 603");
+  }
+  if (key == "screening.repeat_history_max") return set_seconds(s.repeat_history_max, key, value, 1000, 100000000, "entries");
+  if (key == "inbound.token_headers") {
+    std::vector<std::string> names;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      auto item = auth::trim(rest.substr(0, comma));
+      if (!item.empty()) {
+        if (!is_sip_token(item)) return std::unexpected("setting inbound.token_headers: '" + std::string(item) + "' is not a SIP header name");
+        names.emplace_back(item);
+      }
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    if (names.size() > 16) return std::unexpected("setting inbound.token_headers: at most 16 headers");
+    s.token_headers = std::move(names);
+    return {};
+  }
   if (key == "sip.user_agent") {
     const bool printable = std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
     if (value.size() > 64 || !printable) {
@@ -158,6 +190,15 @@ std::string setting_value(const Settings& s, std::string_view key) {
   if (key == "session.expires") return std::to_string(s.session_expires_seconds);
   if (key == "session.min_se") return std::to_string(s.session_min_se_seconds);
   if (key == "sip.user_agent") return s.user_agent;
+  if (key == "screening.blocked_status") return std::to_string(s.blocked_status);
+  if (key == "screening.attestation_status") return std::to_string(s.attestation_status);
+  if (key == "screening.repeat_status") return std::to_string(s.repeat_status);
+  if (key == "screening.repeat_history_max") return std::to_string(s.repeat_history_max);
+  if (key == "inbound.token_headers") {
+    std::string out;
+    for (const auto& name : s.token_headers) out += (out.empty() ? "" : ",") + name;
+    return out;
+  }
   if (key == "sip.tcp_idle") return std::to_string(s.tcp_idle_seconds);
   if (key == "sip.tcp_message_timeout") return std::to_string(s.tcp_message_timeout_seconds);
   if (key == "sip.max_message_size") return std::to_string(s.max_message_size);

@@ -91,6 +91,14 @@ struct Settings {
   std::int64_t transaction_lifetime_ms = 32000;
   std::int64_t tcp_max_per_source = 64;
   std::int64_t tcp_max_connections = 16384;
+  // Call screening (routing/screening.h): the status each refusal gets,
+  // and how many (campaign, caller) pairs the repeat-caller memory keeps.
+  std::int64_t blocked_status = 603;
+  std::int64_t attestation_status = 603;
+  std::int64_t repeat_status = 486;
+  std::int64_t repeat_history_max = 1000000;
+  // Inbound headers whose values become [header:Name] tokens.
+  std::vector<std::string> token_headers;
 };
 
 struct SettingInfo {

@@ -1,5 +1,7 @@
 #include "routing/tokens.h"
 
+#include "auth/text.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -17,6 +19,15 @@ const std::string* lookup(std::string_view name, const CallFacts& f) {
   if (name == "buyer_id") return &f.buyer_id;
   if (name == "number") return &f.number;
   if (name == "caller_number") return &f.caller_number;
+  if (name == "attestation") return &f.attestation;
+  if (name == "verstat") return &f.verstat;
+  constexpr std::string_view kHeader = "header:";
+  if (name.substr(0, kHeader.size()) == kHeader) {
+    const std::string_view header = name.substr(kHeader.size());
+    for (const auto& [n, value] : f.inbound_headers) {
+      if (auth::iequals(n, header)) return &value;
+    }
+  }
   return nullptr;
 }
 

@@ -7,6 +7,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace sipgw::routing {
 
@@ -19,12 +21,22 @@ struct CallFacts {
   std::string buyer_id;
   std::string number;
   std::string caller_number;
+  std::string attestation{};  // A, B, C or none (the PASSporT's claim, unverified)
+  std::string verstat{};    // the carrier's verification result, or empty
+  // Values of the headers named in inbound.token_headers, as (name, value)
+  // taken from the INVITE (already text_from_wire-clean); a listed header
+  // the INVITE lacks is here with an empty value.
+  std::vector<std::pair<std::string, std::string>> inbound_headers{};
+  // The publisher's Identity header (RFC 8224), passed to buyers; not a token.
+  std::string identity{};
 };
 
 enum class TokenContext { header_value, uri };
 
 // Replaces [call_uuid] [postback_key] [publisher_id] [sub_id] [campaign_id]
-// [buyer_id] [number] [caller_number]; unknown [tokens] stay as written.
+// [buyer_id] [number] [caller_number] [attestation] [verstat] and
+// [header:Name] for each inbound.token_headers name (any case); unknown
+// [tokens] stay as written.
 std::string expand_tokens(std::string_view text, const CallFacts& facts, TokenContext context);
 
 // Drops control characters (keeps tab): what header_value expansion applies.

@@ -96,7 +96,7 @@ TEST_F(Ctl, HelpListsEveryNoun) {
   auto r = ctl({"--help"});
   EXPECT_EQ(r.exit_code, 0);
   for (const char* noun : {"init", "domain", "publisher", "credential", "allowlist", "campaign", "number", "buyer",
-                           "route", "trunk", "setting", "calls", "ban"}) {
+                           "route", "trunk", "setting", "calls", "ban", "block"}) {
     EXPECT_NE(r.out.find(std::string("  ") + noun + " "), std::string::npos) << noun;
   }
 }
@@ -510,6 +510,87 @@ TEST_F(Ctl, CampaignMaxDurationIsSecondsNoneOrDefault) {
   refused({"campaign", "update", "ghost", "--name", "x"}, "unknown campaign 'ghost'");
   refused({"setting", "set", "call.max_setup", "0"}, "not a whole number of seconds from 1 to 3600");
   ok({"setting", "set", "call.max_duration", "0"});
+}
+
+TEST_F(Ctl, BlockListsAddListRemoveAndImportAllOrNothing) {
+  provision();
+  ok({"block", "add", "+15551234567", "--note", "complained"});
+  ok({"block", "add", "+1900*", "--campaign", "camp1"});
+  ok({"block", "add", "ANONYMOUS", "--campaign", "camp1"});
+  ok({"campaign", "add", "camp2"});
+  ok({"block", "add", "+1800*", "--campaign", "camp2"});
+  auto list = json({"block", "list", "--campaign", "camp1"});  // camp1's and the global ones
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list[0]["entry"], "+15551234567");
+  EXPECT_TRUE(list[0]["campaign_id"].is_null());
+  EXPECT_EQ(list[0]["note"], "complained");
+  EXPECT_EQ(list[1]["entry"], "+1900*");
+  EXPECT_EQ(list[1]["campaign_id"], "camp1");
+  EXPECT_EQ(list[2]["entry"], "anonymous");
+  EXPECT_EQ(json({"block", "list"}).size(), 4u);
+
+  refused({"block", "add", "+15551234567"}, "+15551234567 is already on the global block list");
+  refused({"block", "add", "5551234567"}, "is not a block entry");
+  refused({"block", "add", "+1555*", "--campaign", "ghost"}, "unknown campaign 'ghost'");
+  refused({"block", "remove", "+1900*"}, "+1900* is not on the global block list");
+
+  std::ofstream(dir_.file("good.txt")) << "# numbers from the complaints desk\n+15550000001\n\n+15550000002\r\n+44*\n+15551234567\n";
+  auto r = ctl({"block", "import", dir_.file("good.txt")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "imported 3 new block entries\n");  // +15551234567 was already there
+  std::ofstream(dir_.file("bad.txt")) << "+15550000003\n+15550000004\nnot-a-number\n+15550000005\n";
+  refused({"block", "import", dir_.file("bad.txt")}, "line 3: 'not-a-number' is not a block entry");
+  refused({"block", "import", dir_.file("missing.txt")}, "cannot open");
+  r = ctl({"block", "import", "-", "--campaign", "camp2"}, "+15550000009\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json({"block", "list"}).size(), 8u);
+
+  ok({"block", "remove", "+1900*", "--campaign", "camp1"});
+  ok({"campaign", "remove", "camp2"});  // its block entries go with it
+  EXPECT_EQ(json({"block", "list"}).size(), 5u);
+}
+
+TEST_F(Ctl, CampaignScreeningAndPublisherLimits) {
+  provision();
+  ok({"campaign", "update", "camp1", "--repeat-window", "86400", "--repeat-after", "connected", "--repeat-route", "b1",
+      "--min-attestation", "B"});
+  auto campaign = json({"campaign", "list"})[0];
+  EXPECT_EQ(campaign["repeat_window"], 86400);
+  EXPECT_EQ(campaign["repeat_after"], "connected");
+  EXPECT_EQ(campaign["repeat_route"], "b1");
+  EXPECT_EQ(campaign["min_attestation"], "B");
+  refused({"buyer", "remove", "b1"}, "takes a campaign's repeat callers");
+  refused({"campaign", "update", "camp1", "--repeat-window", "0"}, "repeat window must be 1 to");
+  refused({"campaign", "update", "camp1", "--repeat-after", "answered"}, "--repeat-after must be inbound, connected or converted");
+  refused({"campaign", "update", "camp1", "--repeat-route", "ghost"}, "unknown buyer 'ghost'");
+  refused({"campaign", "update", "camp1", "--min-attestation", "D"}, "--min-attestation must be A, B, C or none");
+  refused({"campaign", "add", "camp9", "--repeat-route", "ghost"}, "unknown buyer 'ghost'");
+  ok({"campaign", "update", "camp1", "--repeat-window", "none", "--repeat-route", "none", "--min-attestation", "none"});
+  campaign = json({"campaign", "list"})[0];
+  EXPECT_TRUE(campaign["repeat_window"].is_null());
+  EXPECT_TRUE(campaign["repeat_route"].is_null());
+  EXPECT_EQ(campaign["min_attestation"], "none");
+
+  ok({"publisher", "update", "pub1", "--hourly-cap", "20", "--daily-cap", "100", "--cps", "5", "--caller-from", "pai"});
+  ok({"publisher", "add", "pub9", "--cps", "2", "--concurrency", "4"});
+  auto publishers = json({"publisher", "list"});
+  ASSERT_EQ(publishers.size(), 2u);
+  EXPECT_EQ(publishers[0]["hourly_cap"], 20);
+  EXPECT_EQ(publishers[0]["daily_cap"], 100);
+  EXPECT_EQ(publishers[0]["cps"], 5);
+  EXPECT_EQ(publishers[0]["caller_from"], "pai");
+  EXPECT_EQ(publishers[0]["name"], "Publisher One");  // untouched
+  EXPECT_EQ(publishers[1]["concurrency_cap"], 4);
+  EXPECT_EQ(publishers[1]["caller_from"], "from");
+  refused({"publisher", "update", "pub1", "--cps", "0"}, "publisher calls per second must be 1 to 100000");
+  refused({"publisher", "update", "pub1", "--caller-from", "contact"}, "--caller-from must be from or pai");
+  refused({"publisher", "update", "ghost", "--cps", "1"}, "unknown publisher 'ghost'");
+  ok({"publisher", "update", "pub1", "--cps", "none"});
+  EXPECT_TRUE(json({"publisher", "list"})[0]["cps"].is_null());
+
+  ok({"buyer", "update", "b1", "--identity", "strip"});
+  EXPECT_EQ(json({"buyer", "show", "b1"})["pass_identity"], false);
+  refused({"buyer", "update", "b1", "--identity", "maybe"}, "--identity must be pass or strip");
 }
 
 TEST_F(Ctl, SessionTimerSettingsHaveRangesAndZeroTurnsTimersOff) {

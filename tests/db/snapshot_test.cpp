@@ -144,6 +144,65 @@ TEST_F(SnapshotTest, LookupsReturnWhatWasProvisioned) {
   EXPECT_EQ(s.settings.nonce_lifetime_seconds, 120);
 }
 
+TEST_F(SnapshotTest, ScreeningRulesAndBlockListsLoad) {
+  provision_everything();
+  Admin a(db_);
+  PublisherChanges p;
+  p.hourly_cap = std::optional<std::int64_t>{10};
+  p.daily_cap = std::optional<std::int64_t>{50};
+  p.cps = std::optional<std::int64_t>{3};
+  p.caller_from = "pai";
+  ok(a.update_publisher("pub1", p));
+  ScreeningChanges sc;
+  sc.repeat_window = std::optional<std::int64_t>{86400};
+  sc.repeat_after = "connected";
+  sc.repeat_route = std::optional<std::string>{"b2"};
+  sc.min_attestation = "b";
+  ok(a.update_campaign("camp1", std::nullopt, std::nullopt, {}, sc));
+  BuyerChanges strip;
+  strip.pass_identity = false;
+  ok(a.update_buyer("b2", strip));
+  ASSERT_TRUE(a.add_block("+15551234567", std::nullopt, "", 1));
+  ASSERT_TRUE(a.add_block("+1900*", std::string("camp1"), "", 1));
+  ASSERT_TRUE(a.add_block("anonymous", std::string("camp1"), "", 1));
+
+  auto loaded = load_snapshot(db_, 1);
+  ASSERT_TRUE(loaded);
+  const auto& s = **loaded;
+  const auto* pub = s.find_publisher("pub1");
+  ASSERT_TRUE(pub);
+  EXPECT_EQ(pub->hourly_cap, 10);
+  EXPECT_EQ(pub->daily_cap, 50);
+  EXPECT_EQ(pub->cps, 3);
+  EXPECT_TRUE(pub->trust_asserted_identity);
+  EXPECT_FALSE(s.find_publisher("pub2")->trust_asserted_identity);
+  const auto& rules = s.find_campaign("camp1")->screening;
+  EXPECT_EQ(rules.repeat_window_seconds, 86400);
+  EXPECT_EQ(rules.repeat_after, routing::RepeatAfter::connected);
+  EXPECT_EQ(rules.repeat_route, "b2");
+  EXPECT_EQ(rules.min_attestation, auth::Attestation::B);
+  EXPECT_TRUE(s.find_buyer("b1")->pass_identity);
+  EXPECT_FALSE(s.find_buyer("b2")->pass_identity);
+  EXPECT_EQ(s.blocks.size(), 3u);
+  EXPECT_EQ(s.blocks.match("other", auth::parse_caller_number("+15551234567")), routing::ScreenReason::blocked_number);
+  EXPECT_EQ(s.blocks.match("camp1", auth::parse_caller_number("+19005550000")), routing::ScreenReason::blocked_number);
+  EXPECT_FALSE(s.blocks.match("other", auth::parse_caller_number("+19005550000")));
+  EXPECT_EQ(s.blocks.match("camp1", std::nullopt), routing::ScreenReason::anonymous);
+
+  // Cleared again: none / back to defaults.
+  ScreeningChanges clear;
+  clear.repeat_window = std::optional<std::int64_t>{};
+  clear.repeat_route = std::optional<std::string>{};
+  clear.min_attestation = "none";
+  ok(a.update_campaign("camp1", std::nullopt, std::nullopt, {}, clear));
+  auto reloaded = load_snapshot(db_, 2);
+  ASSERT_TRUE(reloaded);
+  const auto& cleared = (*reloaded)->find_campaign("camp1")->screening;
+  EXPECT_FALSE(cleared.repeat_window_seconds);
+  EXPECT_FALSE(cleared.repeat_route);
+  EXPECT_EQ(cleared.min_attestation, auth::Attestation::none);
+}
+
 TEST_F(SnapshotTest, EmptyDatabaseGivesEmptySnapshot) {
   auto loaded = load_snapshot(db_, 1);
   ASSERT_TRUE(loaded);

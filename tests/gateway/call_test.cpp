@@ -122,12 +122,13 @@ class CallFlow : public ::testing::Test {
   ManualClock clock;
   routing::BuyerLedger ledger;
   routing::BuyerSelector selector{7};
+  routing::Screener screener{ledger};
   Metrics metrics{"test"};
   std::vector<db::CallRecord> cdrs;      // finished calls
   std::vector<db::CallRecord> partials;  // connected calls, stored at the answer
   CallRecorder recorder{metrics, [this](db::CallRecord r) { (r.in_progress ? partials : cdrs).push_back(std::move(r)); }};
   std::vector<FakeLeg*> buyer_legs;  // owned by the attempts
-  CallServices services{clock, ledger, selector, metrics, recorder,
+  CallServices services{clock, ledger, selector, screener, metrics, recorder,
                         [this](const std::string&) {
                           auto leg = std::make_unique<FakeLeg>();
                           buyer_legs.push_back(leg.get());

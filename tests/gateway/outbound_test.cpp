@@ -37,6 +37,20 @@ TEST(Outbound, StandardHeadersThenBuyerHeadersWithTokens) {
   EXPECT_FALSE(out->credentials);
 }
 
+TEST(Outbound, TheIdentityHeaderPassesUnlessTheBuyerStripsIt) {
+  routing::Snapshot s;
+  auto f = facts();
+  f.identity = "eyJhbGciOiJFUzI1NiJ9.eyJhdHRlc3QiOiJBIn0.c2ln;info=<https://cert.example.org/a.pem>;alg=ES256;ppt=shaken";
+  auto buyer = sip_buyer();
+  auto out = build_outbound_invite(s, buyer, f, "gw.example.com");
+  ASSERT_TRUE(out);
+  EXPECT_NE(out->extra_headers.find("\r\nIdentity: " + f.identity + "\r\n"), std::string::npos) << out->extra_headers;
+  buyer.pass_identity = false;
+  out = build_outbound_invite(s, buyer, f, "gw.example.com");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->extra_headers.find("Identity"), std::string::npos);
+}
+
 TEST(Outbound, NoSubIdMeansNoSidHeaderAndNamesFollowSettings) {
   routing::Snapshot s;
   s.settings.header_uuid = "X-Call-UUID";

@@ -29,6 +29,29 @@ TEST(SettingsTest, TransactionLifetimeStaysBetweenTheSurgeFloorAndRfc3261) {
   EXPECT_EQ(s.transaction_lifetime_ms, 8000);
 }
 
+TEST(SettingsTest, ScreeningStatusesAreRefusalsACallerCanActOn) {
+  Settings s;
+  EXPECT_EQ(s.blocked_status, 603);
+  EXPECT_EQ(s.repeat_status, 486);
+  ASSERT_TRUE(apply_setting(s, "screening.blocked_status", "433"));
+  EXPECT_EQ(setting_value(s, "screening.blocked_status"), "433");
+  for (const char* bad : {"200", "302", "500", "487", "abc", ""}) {
+    EXPECT_FALSE(apply_setting(s, "screening.attestation_status", bad)) << bad;
+  }
+  EXPECT_EQ(s.attestation_status, 603);
+}
+
+TEST(SettingsTest, TokenHeadersAreHeaderNames) {
+  Settings s;
+  ASSERT_TRUE(apply_setting(s, "inbound.token_headers", "X-Zip, X-State,X-Lead-Id"));
+  EXPECT_EQ(s.token_headers, (std::vector<std::string>{"X-Zip", "X-State", "X-Lead-Id"}));
+  EXPECT_EQ(setting_value(s, "inbound.token_headers"), "X-Zip,X-State,X-Lead-Id");
+  EXPECT_FALSE(apply_setting(s, "inbound.token_headers", "X-Zip,Bad Name"));
+  EXPECT_EQ(s.token_headers.size(), 3u) << "a refused value changes nothing";
+  ASSERT_TRUE(apply_setting(s, "inbound.token_headers", ""));
+  EXPECT_TRUE(s.token_headers.empty());
+}
+
 TEST(SettingsTest, EveryKnownKeyReadsBackWhatItWasSetTo) {
   // Each listed key has a reader: a key without one would show as empty in
   // `sipgwctl setting list` whatever it holds.
@@ -36,7 +59,7 @@ TEST(SettingsTest, EveryKnownKeyReadsBackWhatItWasSetTo) {
   for (const auto& info : known_settings()) {
     const std::string value = setting_value(s, info.key);
     // Empty by default, on purpose: no User-Agent, no front end.
-    if (info.key == "sip.user_agent" || info.key == "front_end.addresses") continue;
+    if (info.key == "sip.user_agent" || info.key == "front_end.addresses" || info.key == "inbound.token_headers") continue;
     EXPECT_FALSE(value.empty()) << info.key;
   }
 }

@@ -16,6 +16,22 @@ TEST(Tokens, ExpandsEveryKnownToken) {
   EXPECT_EQ(out, "uuid-1|key-1|pub1|sub 7|camp1|buyer1|+18882223333|+15551230000");
 }
 
+TEST(Tokens, ScreeningFactsAndInboundHeaders) {
+  auto f = facts();
+  f.attestation = "B";
+  f.verstat = "TN-Validation-Passed";
+  f.inbound_headers = {{"X-Zip", "90210"}, {"X-State", ""}};
+  EXPECT_EQ(expand_tokens("[attestation]/[verstat]/[header:x-zip]/[header:X-State]/[header:X-Other]", f,
+                          TokenContext::header_value),
+            "B/TN-Validation-Passed/90210//[header:X-Other]");
+  f.inbound_headers = {{"X-Zip", "9 0@2;1"}};
+  EXPECT_EQ(expand_tokens("sip:[header:X-Zip]@h", f, TokenContext::uri), "sip:9%200%402%3B1@h");
+  f.inbound_headers = {{"X-Zip", "1\r\nVia: evil"}};
+  auto out = expand_tokens("Z=[header:X-Zip]", f, TokenContext::header_value);
+  EXPECT_EQ(out.find('\r'), std::string::npos);
+  EXPECT_EQ(out.find('\n'), std::string::npos);
+}
+
 TEST(Tokens, UnknownTokensAndStrayBracketsStay) {
   EXPECT_EQ(expand_tokens("[nope] [number] [", facts(), TokenContext::header_value), "[nope] +18882223333 [");
   EXPECT_EQ(expand_tokens("a]b", facts(), TokenContext::header_value), "a]b");

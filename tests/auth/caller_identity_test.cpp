@@ -1,0 +1,110 @@
+#include "auth/caller_identity.h"
+
+#include <gtest/gtest.h>
+
+#include <openssl/evp.h>
+
+#include <string>
+#include <vector>
+
+namespace sipgw::auth {
+namespace {
+
+std::string base64url(const std::string& text) {
+  std::vector<unsigned char> out(4 * ((text.size() + 2) / 3) + 1);
+  const int n = EVP_EncodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  std::string s(reinterpret_cast<const char*>(out.data()), static_cast<std::size_t>(n));
+  for (auto& c : s) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  return s;
+}
+
+// A PASSporT-shaped Identity header value (RFC 8224/8588), unsigned.
+std::string identity(const std::string& claims) {
+  return base64url(R"({"alg":"ES256","ppt":"shaken","typ":"passport","x5u":"https://cert.example.org/sp.pem"})") + "." +
+         base64url(claims) + ".c2lnbmF0dXJl;info=<https://cert.example.org/sp.pem>;alg=ES256;ppt=shaken";
+}
+
+TEST(Passport, TheAttestClaimIsRead) {
+  EXPECT_EQ(passport_attestation(identity(R"({"attest":"A","dest":{"tn":["18882223333"]},"iat":1,"orig":{"tn":"15551234567"},"origid":"x"})")),
+            Attestation::A);
+  EXPECT_EQ(passport_attestation(identity(R"({"attest":"B"})")), Attestation::B);
+  EXPECT_EQ(passport_attestation(identity(R"({"attest":"C"})")), Attestation::C);
+}
+
+TEST(Passport, AnythingElseIsNone) {
+  EXPECT_EQ(passport_attestation(""), Attestation::none);
+  EXPECT_EQ(passport_attestation("not a jws"), Attestation::none);
+  EXPECT_EQ(passport_attestation(identity(R"({"orig":{"tn":"1"}})")), Attestation::none);
+  EXPECT_EQ(passport_attestation(identity(R"({"attest":"D"})")), Attestation::none);
+  EXPECT_EQ(passport_attestation(identity(R"({"attest":1})")), Attestation::none);
+  EXPECT_EQ(passport_attestation(identity("[1,2")), Attestation::none);
+  EXPECT_EQ(passport_attestation("a.!!!.c"), Attestation::none);
+}
+
+TEST(Passport, AttestationsOrderWeakestFirst) {
+  EXPECT_LT(Attestation::none, Attestation::C);
+  EXPECT_LT(Attestation::C, Attestation::B);
+  EXPECT_LT(Attestation::B, Attestation::A);
+  EXPECT_EQ(parse_attestation("b"), Attestation::B);
+  EXPECT_EQ(parse_attestation("none"), Attestation::none);
+  EXPECT_FALSE(parse_attestation("E"));
+}
+
+TEST(Verstat, FoundInTheUserPartOrAsAParameter) {
+  EXPECT_EQ(verstat("<sip:+15551234567;verstat=TN-Validation-Passed@carrier.example;user=phone>"), "TN-Validation-Passed");
+  EXPECT_EQ(verstat("sip:+15551234567@carrier.example;VERSTAT=TN-Validation-Failed"), "TN-Validation-Failed");
+  EXPECT_EQ(verstat("<sip:+15551234567@carrier.example>"), "");
+  EXPECT_EQ(verstat("verstat=No-TN-Validation\r\nX: y"), "No-TN-Validation");  // stops at anything else
+}
+
+TEST(UriUser, TakesTheUserOfTheFirstUri) {
+  EXPECT_EQ(uri_user("\"Bob\" <sip:+15551234567@carrier.example;user=phone>"), "+15551234567");
+  EXPECT_EQ(uri_user("<tel:+15551234567;verstat=TN-Validation-Passed>"), "+15551234567");
+  EXPECT_EQ(uri_user("<sip:+15551234567;verstat=TN-Validation-Passed@x>"), "+15551234567");
+  EXPECT_EQ(uri_user("<sip:carrier.example>"), "");
+  EXPECT_EQ(uri_user("garbage"), "");
+}
+
+TEST(CallerNumber, DigitsWithOrWithoutPlus) {
+  auto n = parse_caller_number("+15551234567");
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->digits, 15551234567u);
+  EXPECT_EQ(n->length, 11);
+  EXPECT_EQ(parse_caller_number("15551234567"), n);
+  EXPECT_NE(key_of(*parse_caller_number("0155")), key_of(*parse_caller_number("155")));  // leading zeros count
+  EXPECT_FALSE(parse_caller_number("anonymous"));
+  EXPECT_FALSE(parse_caller_number(""));
+  EXPECT_FALSE(parse_caller_number("+"));
+  EXPECT_FALSE(parse_caller_number("+1234567890123456"));  // 16 digits
+  EXPECT_FALSE(parse_caller_number("+1 555"));
+}
+
+TEST(IdentifyCaller, FromUnlessThePublisherIsTrustedToAssert) {
+  const std::string pai = "<sip:+15550000001@carrier.example>";
+  auto from_only = identify_caller({"+15559999999", pai, false, false});
+  EXPECT_EQ(from_only.number, "+15559999999");
+  EXPECT_FALSE(from_only.from_asserted_identity);
+  auto trusted = identify_caller({"+15559999999", pai, true, false});
+  EXPECT_EQ(trusted.number, "+15550000001");
+  EXPECT_TRUE(trusted.from_asserted_identity);
+  ASSERT_TRUE(trusted.usable);
+  // Trusted but no P-Asserted-Identity sent: From.
+  EXPECT_EQ(identify_caller({"+15559999999", std::nullopt, true, false}).number, "+15559999999");
+}
+
+TEST(IdentifyCaller, AnonymousCallers) {
+  EXPECT_FALSE(identify_caller({"anonymous", std::nullopt, false, false}).usable);
+  EXPECT_FALSE(identify_caller({"", std::nullopt, false, false}).usable);
+  EXPECT_FALSE(identify_caller({"restricted", std::nullopt, false, false}).usable);
+  // Privacy: id without an identity sipgw may use.
+  EXPECT_FALSE(identify_caller({"+15559999999", std::nullopt, false, true}).usable);
+  EXPECT_FALSE(identify_caller({"+15559999999", "<sip:+15550000001@c>", false, true}).usable);
+  // A trusted P-Asserted-Identity names the caller even with Privacy: id.
+  EXPECT_TRUE(identify_caller({"anonymous", "<sip:+15550000001@c>", true, true}).usable);
+  // A user part with a verstat parameter is still a number.
+  EXPECT_TRUE(identify_caller({"+15559999999;verstat=TN-Validation-Passed", std::nullopt, false, false}).usable);
+}
+
+}  // namespace
+}  // namespace sipgw::auth
