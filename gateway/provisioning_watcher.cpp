@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 namespace sipgw::gateway {
 
 ProvisioningWatcher::ProvisioningWatcher(boost::asio::io_context& io, db::Connection& db, SipServer& sip,
@@ -29,13 +31,16 @@ void ProvisioningWatcher::poll() {
 }
 
 void ProvisioningWatcher::reload() {
+  const auto start = std::chrono::steady_clock::now();
   auto snapshot = db::load_snapshot(db_, ++generation_);
   if (!snapshot) {
     spdlog::error("provisioning reload failed, keeping generation {}: {}", generation_ - 1, snapshot.error().message);
     return;
   }
-  spdlog::info("provisioning generation {} loaded ({} numbers, {} allowlist entries)", generation_,
-               (*snapshot)->numbers.size(), (*snapshot)->allowlist.size());
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  spdlog::info("provisioning generation {} loaded in {} ms ({} numbers, {} allowlist entries, {} block entries)",
+               generation_, took.count(), (*snapshot)->numbers.size(), (*snapshot)->allowlist.size(),
+               (*snapshot)->blocks.size());
   sip_.update_snapshot(*snapshot);
   metrics_.provisioning_loaded(generation_);
 }

@@ -2,28 +2,16 @@
 
 #include <gtest/gtest.h>
 
-#include <openssl/evp.h>
+#include "tests/shaken_support.h"
 
 #include <string>
-#include <vector>
 
 namespace sipgw::auth {
 namespace {
 
-std::string base64url(const std::string& text) {
-  std::vector<unsigned char> out(4 * ((text.size() + 2) / 3) + 1);
-  const int n = EVP_EncodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  std::string s(reinterpret_cast<const char*>(out.data()), static_cast<std::size_t>(n));
-  for (auto& c : s) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  return s;
-}
+using test_support::identity_with_claims;
 
-// A PASSporT-shaped Identity header value (RFC 8224/8588), unsigned.
-std::string identity(const std::string& claims) {
-  return base64url(R"({"alg":"ES256","ppt":"shaken","typ":"passport","x5u":"https://cert.example.org/sp.pem"})") + "." +
-         base64url(claims) + ".c2lnbmF0dXJl;info=<https://cert.example.org/sp.pem>;alg=ES256;ppt=shaken";
-}
+std::string identity(const std::string& claims) { return identity_with_claims(claims); }
 
 TEST(Passport, TheAttestClaimIsRead) {
   EXPECT_EQ(passport_attestation(identity(R"({"attest":"A","dest":{"tn":["18882223333"]},"iat":1,"orig":{"tn":"15551234567"},"origid":"x"})")),
@@ -40,6 +28,11 @@ TEST(Passport, AnythingElseIsNone) {
   EXPECT_EQ(passport_attestation(identity(R"({"attest":1})")), Attestation::none);
   EXPECT_EQ(passport_attestation(identity("[1,2")), Attestation::none);
   EXPECT_EQ(passport_attestation("a.!!!.c"), Attestation::none);
+  // Only the top-level claim counts, never a nested or quoted "attest".
+  EXPECT_EQ(passport_attestation(identity(R"({"orig":{"attest":"A"}})")), Attestation::none);
+  EXPECT_EQ(passport_attestation(identity(R"({"x":"attest","y":"A"})")), Attestation::none);
+  EXPECT_EQ(passport_attestation(identity(R"({"list":["attest","A"],"attest":"B"})")), Attestation::B);
+  EXPECT_EQ(passport_attestation(identity(R"("attest")")), Attestation::none);
 }
 
 TEST(Passport, AttestationsOrderWeakestFirst) {

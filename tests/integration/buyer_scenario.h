@@ -5,6 +5,8 @@
 #include <optional>
 #include <regex>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace sipgw::integration {
 
@@ -12,10 +14,16 @@ struct BuyerExpectations {
   std::string afid = "pub1";
   std::optional<std::string> sid;  // exact X-PH-RetreaverSID when set
   std::string campaign = "camp1";  // the token-expanded X-Campaign-ID
+  std::vector<std::pair<std::string, std::string>> headers{};  // more (header, exact value) the INVITE must carry
 };
 
 inline std::string regex_literal(const std::string& s) {
-  return std::regex_replace(s, std::regex(R"([.^$|()\[\]{}*+?\\-])"), R"(\$&)");
+  std::string escaped = std::regex_replace(s, std::regex(R"([.^$|()\[\]{}*+?\\-])"), R"(\$&)");
+  // It goes into an XML attribute.
+  escaped = std::regex_replace(escaped, std::regex("&"), "&amp;");
+  escaped = std::regex_replace(escaped, std::regex("<"), "&lt;");
+  escaped = std::regex_replace(escaped, std::regex(">"), "&gt;");
+  return std::regex_replace(escaped, std::regex("\""), "&quot;");
 }
 
 // answer_headers: "Name: value\n" lines added to the 200.
@@ -34,6 +42,10 @@ inline std::string buyer_answer_xml(const BuyerExpectations& e, const std::strin
     vars += ",sid";
   }
   x += check("X-Campaign-ID", regex_literal(e.campaign), "campaign");
+  for (std::size_t i = 0; i < e.headers.size(); ++i) {
+    x += check(e.headers[i].first, regex_literal(e.headers[i].second), "extra" + std::to_string(i));
+    vars += ",extra" + std::to_string(i);
+  }
   x += "<ereg regexp=\"^v=0\" search_in=\"body\" check_it=\"true\" assign_to=\"sdp\"/>\n</action></recv>\n";
   const std::string reply_headers = "[last_Via:]\n[last_From:]\n[last_To:];tag=[pid]b[call_number]\n[last_Call-ID:]\n[last_CSeq:]\n"
                                     "Contact: <sip:buyer@[local_ip]:[local_port]>\n";

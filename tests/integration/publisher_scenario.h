@@ -27,10 +27,13 @@ struct PublisherPlan {
   // A 503 with Retry-After instead of the answer is fine too (overload
   // control): ACKed, and the call ends there.
   bool may_be_refused = false;
+  std::string caller = "+15551230000";  // the From user
+  // Other final statuses accepted instead of `expect` (not 200): ACKed alike.
+  std::vector<int> or_expect;
 };
 
 inline std::string publisher_xml(const PublisherPlan& p) {
-  const std::string from = "From: <sip:+15551230000@[local_ip]>;tag=[call_number]\n";
+  const std::string from = "From: <sip:" + p.caller + "@[local_ip]>;tag=[call_number]\n";
   const std::string common = "To: <sip:" + p.number + "@" + p.domain + ">\nCall-ID: [call_id]\nMax-Forwards: 70\n";
   const std::string sub = (p.sub_id.empty() ? "" : "X-Sub-ID: " + p.sub_id + "\n") + p.extra_headers;
   const std::string sdp =
@@ -85,10 +88,14 @@ inline std::string publisher_xml(const PublisherPlan& p) {
     x += "<recv response=\"200\"/>\n<recv response=\"487\"/>\n" + ack_non2xx(cseq, branch);
   } else if (p.expect != 200) {
     x += "<recv response=\"180\" optional=\"true\"/>\n<recv response=\"183\" optional=\"true\"/>\n";
+    for (int other : p.or_expect) {
+      x += "<recv response=\"" + std::to_string(other) + "\" optional=\"true\" next=\"other_final\"/>\n";
+    }
     x += final_response(p.expect, "",
                         p.expect_retry_after ? "<ereg regexp=\"[0-9]+\" search_in=\"hdr\" header=\"Retry-After:\" "
                                                "check_it=\"true\" assign_to=\"ra\"/>"
                                              : "");
+    if (!p.or_expect.empty()) x += "<label id=\"other_final\"/>\n";
     x += ack_non2xx(cseq, branch);
     if (p.expect_retry_after) x += "<Reference variables=\"ra\"/>\n";
     if (!check_vars.empty()) x += "<Reference variables=\"" + check_vars + "\"/>\n";
