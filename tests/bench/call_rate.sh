@@ -15,7 +15,11 @@
 #
 # Usage: tests/bench/call_rate.sh [BUILD_DIR] [STEP_SECONDS] [RATES...]
 # SIPGW_BENCH_MODES, SIPGW_BENCH_SETTINGS="key=value ...",
-# SIPGW_BENCH_LOG_LEVEL, SIPGW_BENCH_SUMMARY=FILE (one line per mode).
+# SIPGW_BENCH_LOG_LEVEL, SIPGW_BENCH_SUMMARY=FILE (one line per mode),
+# SIPGW_BENCH_BLOCKS=N (a global block list of N numbers the calls never
+# match, plus the bench campaign screening repeat callers over a day
+# (uac_ip.xml calls from a new number each call, +1[pid][call_number]):
+# what screening costs a call that passes it).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="$(cd "${1:-$here/../../build}" && pwd)"
@@ -53,6 +57,12 @@ trap 'kill $(jobs -p) 2>/dev/null; pkill -f "sipgw --db $work" 2>/dev/null
   # SIPGW_BENCH_SETTINGS="key=value ...": sipgw settings for this run (for
   # before/after comparisons, e.g. sip.overload_wait=0).
   for kv in ${SIPGW_BENCH_SETTINGS:-}; do "$ctl" setting set "${kv%%=*}" "${kv#*=}"; done
+  if [ "${SIPGW_BENCH_BLOCKS:-0}" -gt 0 ]; then
+    seq 1 "$SIPGW_BENCH_BLOCKS" | awk '{ printf "+1777%07d\n", $1 }' > "$work/blocks.txt"
+    "$ctl" block import "$work/blocks.txt"
+    "$ctl" block add '+1666*'
+    "$ctl" campaign update bench --repeat-window 86400 --min-attestation none
+  fi
 } > "$work/provision.log"
 
 gw_pid=""

@@ -51,7 +51,10 @@ int main(int argc, char** argv) {
     std::ostringstream& list = i % 2 ? campaign : global;
     const long long number = 12000000000LL + static_cast<long long>(rng() % 8000000000ULL);
     if (i % 100 == 0) {
-      list << "+" << std::to_string(number).substr(0, 4 + i % 7) << "*\n";  // prefixes of 4 to 10 digits
+      // Prefixes of 4 to 10 digits under +19, which the random callers
+      // (+12 to +19) mostly miss: a miss probes every prefix length.
+      const long long under = 19000000000LL + static_cast<long long>(rng() % 1000000000ULL);
+      list << "+" << std::to_string(under).substr(0, 4 + i % 7) << "*\n";
     } else {
       list << "+" << number << "\n";
       if (blocked.size() < 10000 && i % 2 == 0) blocked.push_back("+" + std::to_string(number));
@@ -86,8 +89,8 @@ int main(int argc, char** argv) {
   rules.screening.min_attestation = auth::Attestation::C;
   routing::Publisher publisher = *snapshot->find_publisher("p");
   publisher.cps = 1000000000;
-  // Callers: a tenth blocked numbers, the rest random numbers (which some
-  // prefix may still catch), as identified from a From user.
+  // Callers: a tenth blocked numbers, the rest random numbers (which a
+  // prefix catches now and then), as identified from a From user.
   std::vector<auth::Caller> callers;
   for (int i = 0; i < 100000; ++i) {
     const std::string user = i % 10 == 0 ? blocked[static_cast<std::size_t>(i / 10) % blocked.size()]
