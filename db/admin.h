@@ -66,6 +66,19 @@ struct ScreeningChanges {
   std::optional<std::string> min_attestation;            // A | B | C | none
 };
 
+// Where an event is reported (db/call_events.h); url, headers and body are
+// [token] templates.
+struct PostbackSpec {
+  std::string event;  // inbound | connected | converted | completed | blocked | rejected
+  std::string url;    // http:// or https://
+  std::string method = "GET";
+  std::vector<std::string> headers{};  // "Name: value"
+  std::string body{};                  // POST only
+  std::optional<std::string> campaign_id{};
+  std::optional<std::string> publisher_id{};
+  std::optional<std::string> buyer_id{};
+};
+
 struct TrunkChanges {
   std::string proxy;
   std::optional<std::string> auth_user;
@@ -169,6 +182,17 @@ class Admin {
                               std::int64_t weight);
   AdminResult<Records> list_routes(const std::optional<std::string>& campaign_id);
   AdminResult<void> remove_route(const std::string& campaign_id, const std::string& buyer_id);
+
+  // Postbacks. Returns the new postback's id.
+  AdminResult<std::int64_t> add_postback(const PostbackSpec& spec);
+  AdminResult<Records> list_postbacks();
+  AdminResult<void> remove_postback(std::int64_t id);
+  // Deliveries failed for good (the dead letter), newest first.
+  AdminResult<Records> list_postback_failures(std::int64_t limit);
+  // A failed delivery back to pending, due now.
+  AdminResult<void> retry_postback(std::int64_t delivery_id, std::int64_t now_ms);
+  // A campaign's or buyer's conversion time (none: clear it).
+  AdminResult<void> set_conversion_seconds(std::string_view table, const std::string& id, CapChange seconds);
 
   AdminResult<void> set_trunk(const TrunkChanges& trunk);
   AdminResult<Record> show_trunk();

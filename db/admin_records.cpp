@@ -43,7 +43,7 @@ AdminResult<Records> Admin::list_calls(const CallFilter& f) {
   return query(db_,
                "SELECT uuid, invite_at, number, caller, publisher_id, sub_id, campaign_id, buyer_id, attempts, "
                "answer_at, end_at, CASE WHEN answer_at IS NOT NULL THEN (end_at - answer_at) / 1000 END AS duration_s, "
-               "final_status, hangup_side, hangup_cause, outcome, block_reason, attestation FROM calls "
+               "final_status, hangup_side, hangup_cause, outcome, block_reason, attestation, converted_at FROM calls "
                "WHERE (?1 IS NULL OR campaign_id = ?1) AND (?2 IS NULL OR buyer_id = ?2) "
                "AND (?3 IS NULL OR publisher_id = ?3) AND (?4 IS NULL OR invite_at >= ?4) "
                "AND (?5 IS NULL OR invite_at < ?5) ORDER BY invite_at DESC, uuid LIMIT ?6",

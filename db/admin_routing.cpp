@@ -111,7 +111,7 @@ AdminResult<void> Admin::update_campaign(const std::string& id, const std::optio
 AdminResult<Records> Admin::list_campaigns() {
   return query(db_,
                "SELECT id, name, ring_timeout, max_duration, repeat_window, repeat_after, repeat_route, "
-               "coalesce(min_attestation, 'none') AS min_attestation FROM campaigns ORDER BY id");
+               "coalesce(min_attestation, 'none') AS min_attestation, conversion_seconds FROM campaigns ORDER BY id");
 }
 
 AdminResult<void> Admin::remove_campaign(const std::string& id) {
@@ -289,7 +289,7 @@ namespace {
 
 constexpr std::string_view kBuyerColumns =
     "SELECT id, target, auth_user, auth_password IS NOT NULL AS has_auth_password, concurrency_cap, hourly_cap, "
-    "daily_cap, hours, time_zone, connect_timeout, enabled, pass_identity FROM buyers";
+    "daily_cap, hours, time_zone, connect_timeout, enabled, pass_identity, conversion_seconds FROM buyers";
 
 AdminResult<void> add_live_counts(Connection& db, Record& r, std::int64_t now_ms) {
   std::string id, zone;

@@ -22,6 +22,13 @@ struct CallAttemptRecord {
   std::optional<std::int64_t> ended_at;
 };
 
+// Something a call did that postbacks report (db/call_events.h).
+struct CallEvent {
+  std::string id;     // a UUID: the deliveries' Idempotency-Key
+  std::string event;  // inbound | connected | converted | completed | blocked | rejected
+  std::int64_t at_ms = 0;
+};
+
 struct CallRecord {
   std::string uuid;
   std::string postback_key;
@@ -45,6 +52,12 @@ struct CallRecord {
   // lose it: end_at, final_status and the hangup fields are stored NULL
   // until the finished record replaces the row.
   bool in_progress = false;
+  std::optional<std::int64_t> converted_at;  // kept once stored: a later record never clears it
+  // Events stored with this record, in the same transaction (their
+  // postback deliveries included); with events_only the row itself is not
+  // written (an inbound call has no row until it is answered or ends).
+  std::vector<CallEvent> events;
+  bool events_only = false;
 };
 
 // A call the gateway let in, as the counts rebuilt at start need it.

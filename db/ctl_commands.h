@@ -65,5 +65,6 @@ void setup_trunk(CLI::App& app, Ctl& ctl);
 void setup_setting(CLI::App& app, Ctl& ctl);
 void setup_calls(CLI::App& app, Ctl& ctl);
 void setup_block(CLI::App& app, Ctl& ctl);
+void setup_postback(CLI::App& app, Ctl& ctl);
 
 }  // namespace sipgw::db

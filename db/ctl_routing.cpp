@@ -12,7 +12,7 @@ namespace sipgw::db {
 namespace {
 
 struct CampaignOptions {
-  std::string id, name, max_duration, repeat_window, repeat_after, repeat_route, min_attestation;
+  std::string id, name, max_duration, repeat_window, repeat_after, repeat_route, min_attestation, conversion;
   std::int64_t ring_timeout = 30;
 };
 
@@ -25,6 +25,26 @@ void add_screening_options(CLI::App* sub, CampaignOptions& o) {
   sub->add_option("--repeat-route", o.repeat_route, "send repeat callers to this buyer only instead of refusing them, or none");
   sub->add_option("--min-attestation", o.min_attestation,
                   "lowest STIR/SHAKEN attestation let in: A, B, C or none (default none)");
+  sub->add_option("--conversion-seconds", o.conversion,
+                  "seconds connected to a buyer after which a call is converted, or none (default)");
+}
+
+// --conversion-seconds for a campaign or buyer: checked before anything is
+// written, applied after the row exists.
+std::expected<CapChange, std::string> conversion_change(const CLI::App* sub, const std::string& text) {
+  if (sub->count("--conversion-seconds") == 0) return CapChange{};
+  auto seconds = parse_cap("--conversion-seconds", text);
+  if (!seconds) return std::unexpected(seconds.error());
+  if (*seconds && **seconds && (***seconds < 1 || ***seconds > 86400)) {
+    return std::unexpected("conversion time must be 1 to 86400 seconds");
+  }
+  return *seconds;
+}
+
+int with_conversion(Admin& a, std::string_view table, const std::string& id, const AdminResult<void>& first,
+                    const CapChange& conversion, const std::string& message) {
+  if (!first) return fail(first.error());
+  return done(a.set_conversion_seconds(table, id, conversion), message);
 }
 
 std::expected<ScreeningChanges, std::string> screening_changes(const CLI::App* sub, const CampaignOptions& o) {
@@ -47,7 +67,7 @@ struct NumberOptions {
 };
 
 struct BuyerOptions {
-  std::string id, target, auth_user, hours, tz, concurrency, hourly, daily, identity;
+  std::string id, target, auth_user, hours, tz, concurrency, hourly, daily, identity, conversion;
   std::vector<std::string> headers;
   std::int64_t connect_timeout = 10;
   bool password_stdin = false, clear_auth = false, clear_headers = false, enable = false, disable = false;
@@ -76,6 +96,8 @@ void add_buyer_options(CLI::App* sub, BuyerOptions& o, bool is_add) {
   sub->add_option("--hours", o.hours, "e.g. 'mon-fri 09:00-12:00,13:00-17:00; sat 10:00-14:00' (empty: always)");
   sub->add_option("--tz", o.tz, "IANA time zone of the hours and caps, e.g. America/New_York (default UTC)");
   sub->add_option("--connect-timeout", o.connect_timeout, "seconds to wait for the buyer's first 18x (default 10)");
+  sub->add_option("--conversion-seconds", o.conversion,
+                  "seconds connected after which this buyer's calls are converted, or none (default: the campaign's)");
   sub->add_option("--identity", o.identity,
                   "the publisher's STIR/SHAKEN Identity header: pass (to this buyer, default) or strip");
   if (!is_add) {
@@ -141,7 +163,10 @@ void setup_campaign(CLI::App& app, Ctl& ctl) {
       if (!max_duration) return fail(kExitInvalid, max_duration.error());
       auto screening = screening_changes(add, *o);
       if (!screening) return fail(kExitInvalid, screening.error());
-      return done(a.add_campaign(o->id, o->name, o->ring_timeout, *max_duration, *screening), "added campaign " + o->id);
+      auto conversion = conversion_change(add, o->conversion);
+      if (!conversion) return fail(kExitInvalid, conversion.error());
+      return with_conversion(a, "campaigns", o->id, a.add_campaign(o->id, o->name, o->ring_timeout, *max_duration, *screening),
+                             *conversion, "added campaign " + o->id);
     };
   });
   auto* update = camp->add_subcommand("update", "change a campaign (only the options given)");
@@ -165,8 +190,11 @@ void setup_campaign(CLI::App& app, Ctl& ctl) {
       }
       std::optional<std::int64_t> ring_timeout;
       if (ring->count()) ring_timeout = o->ring_timeout;
-      return done(a.update_campaign(o->id, given(name, o->name), ring_timeout, max_duration, *screening),
-                  "updated campaign " + o->id);
+      auto conversion = conversion_change(update, o->conversion);
+      if (!conversion) return fail(kExitInvalid, conversion.error());
+      return with_conversion(a, "campaigns", o->id,
+                             a.update_campaign(o->id, given(name, o->name), ring_timeout, max_duration, *screening),
+                             *conversion, "updated campaign " + o->id);
     };
   });
   add_list_command(camp, ctl, "list campaigns", [](Admin& a) { return a.list_campaigns(); });
@@ -208,7 +236,9 @@ void setup_buyer(CLI::App& app, Ctl& ctl) {
     ctl.action = [o, add](Admin& a) {
       auto c = buyer_changes(add, *o);
       if (!c) return fail(kExitInvalid, c.error());
-      return done(a.add_buyer(o->id, *c), "added buyer " + o->id);
+      auto conversion = conversion_change(add, o->conversion);
+      if (!conversion) return fail(kExitInvalid, conversion.error());
+      return with_conversion(a, "buyers", o->id, a.add_buyer(o->id, *c), *conversion, "added buyer " + o->id);
     };
   });
   auto* update = buy->add_subcommand("update", "change a buyer (only the options given)");
@@ -217,7 +247,9 @@ void setup_buyer(CLI::App& app, Ctl& ctl) {
     ctl.action = [o, update](Admin& a) {
       auto c = buyer_changes(update, *o);
       if (!c) return fail(kExitInvalid, c.error());
-      return done(a.update_buyer(o->id, *c), "updated buyer " + o->id);
+      auto conversion = conversion_change(update, o->conversion);
+      if (!conversion) return fail(kExitInvalid, conversion.error());
+      return with_conversion(a, "buyers", o->id, a.update_buyer(o->id, *c), *conversion, "updated buyer " + o->id);
     };
   });
   add_list_command(buy, ctl, "list buyers with caps and today's connected calls",

@@ -178,6 +178,52 @@ ALTER TABLE calls ADD COLUMN outcome TEXT;
 ALTER TABLE calls ADD COLUMN block_reason TEXT;
 ALTER TABLE calls ADD COLUMN attestation TEXT;
 )sql",
+      // 5: conversions, call events and their postbacks.
+      R"sql(
+ALTER TABLE campaigns ADD COLUMN conversion_seconds INTEGER CHECK (conversion_seconds IS NULL OR conversion_seconds > 0);
+ALTER TABLE buyers ADD COLUMN conversion_seconds INTEGER CHECK (conversion_seconds IS NULL OR conversion_seconds > 0);
+ALTER TABLE calls ADD COLUMN converted_at INTEGER;  -- Unix ms; by time connected or reported through the API
+ALTER TABLE calls ADD COLUMN rejected_at INTEGER;   -- Unix ms; reported through the API
+CREATE INDEX calls_by_postback_key ON calls (postback_key);
+
+-- Where an event is reported: url, headers and body are [token] templates.
+CREATE TABLE postbacks (
+  id           INTEGER PRIMARY KEY,
+  event        TEXT NOT NULL CHECK (event IN ('inbound', 'connected', 'converted', 'completed', 'blocked', 'rejected')),
+  url          TEXT NOT NULL,
+  method       TEXT NOT NULL DEFAULT 'GET' CHECK (method IN ('GET', 'POST')),
+  headers      TEXT NOT NULL DEFAULT '',   -- 'Name: value' lines joined by LF
+  body         TEXT NOT NULL DEFAULT '',
+  campaign_id  TEXT,                       -- NULL: any
+  publisher_id TEXT,
+  buyer_id     TEXT
+);
+
+-- One delivery of one event to one postback, rendered when the event was
+-- stored (in the same transaction as its call record), kept after it is
+-- delivered or has failed for good.
+CREATE TABLE postback_outbox (
+  id               INTEGER PRIMARY KEY,
+  event_id         TEXT NOT NULL,          -- the Idempotency-Key
+  postback_id      INTEGER NOT NULL,
+  call_uuid        TEXT NOT NULL,
+  receiver         TEXT NOT NULL,          -- scheme://host:port: a call's events go to each in order
+  event            TEXT NOT NULL,
+  method           TEXT NOT NULL,
+  url              TEXT NOT NULL,
+  headers          TEXT NOT NULL,
+  body             TEXT NOT NULL,
+  state            TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+  created_at       INTEGER NOT NULL,
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at  INTEGER NOT NULL,
+  last_status      INTEGER,
+  last_error       TEXT NOT NULL DEFAULT '',
+  delivered_at     INTEGER
+);
+CREATE INDEX postback_outbox_due ON postback_outbox (state, next_attempt_at);
+CREATE INDEX postback_outbox_by_call ON postback_outbox (call_uuid, receiver, id);
+)sql",
   };
   return kMigrations;
 }

@@ -66,13 +66,15 @@ DbResult<void> load_bans(LoadContext& c) {
 
 DbResult<void> load_campaigns_and_routes(LoadContext& c) {
   const char* campaigns_sql =
-      "SELECT id, name, ring_timeout, max_duration, repeat_window, repeat_after, repeat_route, min_attestation FROM campaigns";
+      "SELECT id, name, ring_timeout, max_duration, repeat_window, repeat_after, repeat_route, min_attestation, "
+      "conversion_seconds FROM campaigns";
   auto ok = for_each_row(c.connection, campaigns_sql, [&](Statement& stmt) {
     routing::Campaign campaign{stmt.text(0), stmt.text(1), stmt.int64(2), {}, stmt.optional_int64(3), {}};
     campaign.screening.repeat_window_seconds = stmt.optional_int64(4);
     campaign.screening.repeat_after = routing::parse_repeat_after(stmt.text(5)).value_or(routing::RepeatAfter::inbound);
     campaign.screening.repeat_route = stmt.optional_text(6);
     campaign.screening.min_attestation = auth::parse_attestation(stmt.optional_text(7).value_or("none")).value_or(auth::Attestation::none);
+    campaign.conversion_seconds = stmt.optional_int64(8);
     std::string key = campaign.id;
     c.snapshot.campaigns.emplace(std::move(key), std::move(campaign));
   });
@@ -99,7 +101,7 @@ DbResult<void> load_numbers(LoadContext& c) {
 DbResult<void> load_buyers(LoadContext& c) {
   const char* buyers_sql =
       "SELECT id, target, auth_user, auth_password, concurrency_cap, hourly_cap, daily_cap, hours, time_zone, "
-      "connect_timeout, enabled, pass_identity FROM buyers";
+      "connect_timeout, enabled, pass_identity, conversion_seconds FROM buyers";
   auto ok = for_each_row(c.connection, buyers_sql, [&](Statement& stmt) {
     routing::Buyer b;
     b.id = stmt.text(0);
@@ -116,6 +118,7 @@ DbResult<void> load_buyers(LoadContext& c) {
     b.connect_timeout_seconds = stmt.int64(9);
     b.enabled = stmt.int64(10) != 0 && kind.has_value();
     b.pass_identity = stmt.int64(11) != 0;
+    b.conversion_seconds = stmt.optional_int64(12);
     // A value sipgwctl validated once but that no longer parses (say a zone
     // the system tzdata dropped) must not take the gateway down: the buyer
     // loads disabled rather than routed by guess.
@@ -147,6 +150,12 @@ DbResult<void> load_blocks(LoadContext& c) {
   });
 }
 
+DbResult<void> load_postback_events(LoadContext& c) {
+  return for_each_row(c.connection, "SELECT DISTINCT event FROM postbacks", [&](Statement& stmt) {
+    c.snapshot.postback_events.push_back(stmt.text(0));
+  });
+}
+
 DbResult<void> load_trunk_and_settings(LoadContext& c) {
   auto trunk = c.connection.prepare("SELECT proxy, auth_user, auth_password, from_domain FROM trunk WHERE id = 1");
   if (!trunk) return std::unexpected(trunk.error());
@@ -173,7 +182,8 @@ DbResult<std::shared_ptr<const routing::Snapshot>> load_snapshot(Connection& con
   LoadContext context{connection, *snapshot};
   DbResult<void> ok;
   for (auto step : {load_domains, load_publishers, load_credentials, load_allowlist, load_bans, load_campaigns_and_routes,
-                    load_numbers, load_buyers, load_blocks, load_trunk_and_settings}) {
+                    load_numbers, load_buyers, load_blocks, load_postback_events,
+                    load_trunk_and_settings}) {
     ok = step(context);
     if (!ok) break;
   }

@@ -2,7 +2,8 @@
 # Installs every Debian 12 package sipgw builds, tests and runs with.
 # `install-deps.sh test` adds what only the tests need: clang 16 and its
 # libFuzzer runtime for the fuzz targets (clang 14 cannot compile
-# std::expected from GCC 12's library; see CMakeLists.txt).
+# std::expected from GCC 12's library; see CMakeLists.txt), and the openssl
+# tool that makes the HTTPS postback test's certificate.
 # `install-deps.sh bench` adds what tests/bench/race.sh needs: Kamailio's
 # SQLite and uuid modules, and curl.
 set -euo pipefail
@@ -17,7 +18,7 @@ packages=(
   libgtest-dev libgmock-dev
   sip-tester prometheus kamailio
 )
-if [ "${1:-}" = test ]; then packages+=(clang-16 libclang-rt-16-dev); fi
+if [ "${1:-}" = test ]; then packages+=(clang-16 libclang-rt-16-dev openssl); fi
 if [ "${1:-}" = bench ]; then packages+=(kamailio-sqlite-modules kamailio-extra-modules curl); fi
 missing=()
 for p in "${packages[@]}"; do

@@ -19,7 +19,7 @@ Call::Call(CallServices& services, CallSetup setup, std::unique_ptr<Leg> publish
            std::function<void(Call&)> on_ended)
     : services_(services), setup_(std::move(setup)), publisher_leg_(std::move(publisher_leg)),
       publisher_slot_(std::move(publisher_slot)), on_ended_(std::move(on_ended)), max_setup_timer_(services.clock),
-      max_duration_timer_(services.clock) {
+      max_duration_timer_(services.clock), conversion_timer_(services.clock) {
   cdr_ = new_call_record(setup_.facts, setup_.invite_at_ms);
   if (setup_.only_buyer) {
     narrowed_campaign_ = *setup_.campaign;
@@ -154,6 +154,23 @@ void Call::attempt_answered(int status, const Body& body) {
   const std::int64_t limit =
       setup_.campaign->max_duration_seconds.value_or(setup_.snapshot->settings.max_call_duration_seconds);
   if (limit > 0) max_duration_timer_.start(std::chrono::seconds(limit), [this] { on_max_duration(); });
+  const auto conversion = attempt.buyer().conversion_seconds ? attempt.buyer().conversion_seconds
+                                                             : setup_.campaign->conversion_seconds;
+  if (conversion) conversion_timer_.start(std::chrono::seconds(*conversion), [this] { on_conversion(); });
+}
+
+void Call::on_conversion() {
+  if (state_ != CallState::connected || cdr_.converted_at) return;
+  cdr_.converted_at = services_.clock.now_ms();
+  spdlog::info("call {} converted", setup_.facts.call_uuid);
+  db::CallRecord partial = cdr_;
+  for (const auto& a : attempts_) partial.attempts.push_back(a->record());
+  services_.recorder.converted(std::move(partial));
+}
+
+void Call::converted_elsewhere(std::int64_t at_ms) {
+  conversion_timer_.cancel();
+  if (!cdr_.converted_at) cdr_.converted_at = at_ms;
 }
 
 void Call::attempt_ended(AttemptResult result, HangupCause why) {
@@ -269,6 +286,7 @@ void Call::finish_if_done() {
   }
   max_setup_timer_.cancel();
   max_duration_timer_.cancel();
+  conversion_timer_.cancel();
   transition(CallState::ended, ended_by_gateway ? "ended by sipgw" : "both legs done");
   cdr_.end_at = services_.clock.now_ms();
   cdr_.hangup_side = to_string(hangup_side_);

@@ -17,6 +17,7 @@
 //   connected  re-INVITE, INFO, UPDATE                 connected  relayed; a re-INVITE in flight gets 491
 //   trying|early  call.max_setup seconds since INVITE  ending     480 to the publisher, CANCEL to the buyer
 //   connected  the campaign's max duration             ending     BYE to both legs
+//   connected  the buyer's/campaign's conversion time  connected  converted: record and event stored
 //   connected  a leg's RFC 4028 session expired        ending     BYE to both legs; CDR at once, naming
 //                                                                 the expired side
 //   any        drain timeout                           ending     BYE, CANCEL or 480 as the legs need
@@ -88,6 +89,9 @@ class Call final : public LegListener, public BuyerAttempt::Owner {
   void start();
   // Drain timeout: sipgw hangs up whatever is left of the call.
   void hang_up_for_drain();
+  // The call was converted elsewhere (the API): its own conversion timer
+  // stops, and its record keeps the time.
+  void converted_elsewhere(std::int64_t at_ms);
 
   CallState state() const { return state_; }
   const routing::CallFacts& facts() const { return setup_.facts; }
@@ -132,6 +136,7 @@ class Call final : public LegListener, public BuyerAttempt::Owner {
   void hang_up_publisher(const char* phrase);
   void on_max_setup();
   void on_max_duration();
+  void on_conversion();
   void relay_request(Side from, InDialogMethod method, const Body& body);
   void relay_answer(Side to, InDialogMethod method, int status, const Body& body);
   BuyerAttempt* current_attempt();
@@ -162,6 +167,7 @@ class Call final : public LegListener, public BuyerAttempt::Owner {
   HangupCause hangup_cause_ = HangupCause::none;
   Timer max_setup_timer_;     // call.max_setup: the publisher's wait for an answer, across failovers
   Timer max_duration_timer_;  // the campaign's (or call.max_duration's) longest connected call
+  Timer conversion_timer_;    // the buyer's (or campaign's) conversion time
 };
 
 }  // namespace sipgw::gateway

@@ -1,5 +1,7 @@
 #include "gateway/call_recorder.h"
 
+#include "gateway/outbound.h"
+
 #include <spdlog/spdlog.h>
 
 namespace sipgw::gateway {
@@ -18,6 +20,26 @@ db::CallRecord new_call_record(const routing::CallFacts& f, std::int64_t invite_
   return r;
 }
 
+void CallRecorder::add_event(db::CallRecord& record, std::string_view event, std::int64_t at_ms) {
+  if (!subscribed_ || !subscribed_(event)) return;
+  record.events.push_back({new_call_uuid(), std::string(event), at_ms});
+}
+
+void CallRecorder::call_inbound(const db::CallRecord& record) {
+  if (!subscribed_ || !subscribed_("inbound")) return;
+  db::CallRecord inbound = record;
+  inbound.events_only = true;
+  add_event(inbound, "inbound", record.invite_at);
+  if (sink_) sink_(std::move(inbound));
+}
+
+void CallRecorder::converted(db::CallRecord partial) {
+  metrics_.call_converted();
+  partial.in_progress = true;
+  add_event(partial, "converted", partial.converted_at.value_or(0));
+  if (sink_) sink_(std::move(partial));
+}
+
 void CallRecorder::first_provisional(std::int64_t invite_at_ms, std::int64_t now_ms) {
   metrics_.post_dial_delay(static_cast<double>(now_ms - invite_at_ms) / 1000.0);
 }
@@ -27,6 +49,7 @@ void CallRecorder::answered(const std::string& buyer_id, std::int64_t invite_at_
   metrics_.buyer_attempt(buyer_id, to_string(AttemptResult::answered));
   metrics_.call_setup(static_cast<double>(answer_at_ms - invite_at_ms) / 1000.0);
   partial.in_progress = true;
+  add_event(partial, "connected", answer_at_ms);
   if (sink_) sink_(std::move(partial));
 }
 
@@ -51,6 +74,7 @@ std::string_view outcome(int final_status, bool answered) {
 
 void CallRecorder::call_screened(db::CallRecord record) {
   metrics_.call_screened(record.block_reason.value_or("unknown"));
+  add_event(record, "blocked", record.end_at);
   if (sink_) sink_(std::move(record));
 }
 
@@ -60,6 +84,7 @@ void CallRecorder::call_finished(db::CallRecord record, bool answered) {
   metrics_.call_ended_cause(record.hangup_cause.empty() ? "none" : record.hangup_cause);
   spdlog::info("call {} ended: status {}, hangup {} ({})", record.uuid, record.final_status, record.hangup_side,
                record.hangup_cause);
+  add_event(record, "completed", record.end_at);
   if (sink_) sink_(std::move(record));
 }
 

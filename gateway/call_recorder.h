@@ -20,9 +20,21 @@ using CdrSink = std::function<void(db::CallRecord)>;
 // A call's record as admission left it: ids, caller, number, invite time.
 db::CallRecord new_call_record(const routing::CallFacts& facts, std::int64_t invite_at_ms);
 
+// Does any postback subscribe to this event (the current provisioning)?
+// Events nobody subscribes to are not stored at all.
+using EventFilter = std::function<bool(std::string_view event)>;
+
 class CallRecorder {
  public:
-  CallRecorder(Metrics& metrics, CdrSink sink) : metrics_(metrics), sink_(std::move(sink)) {}
+  CallRecorder(Metrics& metrics, CdrSink sink, EventFilter subscribed = {})
+      : metrics_(metrics), sink_(std::move(sink)), subscribed_(std::move(subscribed)) {}
+
+  // A call let in (after screening): its inbound event, if subscribed (no
+  // row is written for it yet).
+  void call_inbound(const db::CallRecord& record);
+  // The connected call reached its conversion time: its record so far
+  // (in_progress, converted_at set) and the converted event.
+  void converted(db::CallRecord partial);
 
   void call_started() { metrics_.call_started(); }
   void first_provisional(std::int64_t invite_at_ms, std::int64_t now_ms);    // post-dial delay
@@ -38,8 +50,12 @@ class CallRecorder {
   void call_finished(db::CallRecord record, bool answered);
 
  private:
+  // Adds the event to the record when a postback wants it.
+  void add_event(db::CallRecord& record, std::string_view event, std::int64_t at_ms);
+
   Metrics& metrics_;
   CdrSink sink_;
+  EventFilter subscribed_;
 };
 
 }  // namespace sipgw::gateway

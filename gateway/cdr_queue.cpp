@@ -2,12 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace sipgw::gateway {
 
 using namespace std::chrono_literals;
 
-CdrQueue::CdrQueue(boost::asio::io_context& io, db::Connection& db, Metrics& metrics)
-    : timer_(io), writer_(db), metrics_(metrics) {}
+CdrQueue::CdrQueue(boost::asio::io_context& io, db::Connection& db, Metrics& metrics, std::function<void()> after_write)
+    : timer_(io), writer_(db), metrics_(metrics), after_write_(std::move(after_write)) {}
 
 void CdrQueue::push(db::CallRecord record) {
   pending_.push_back(std::move(record));
@@ -35,6 +37,8 @@ bool CdrQueue::flush() {
   }
   pending_.clear();
   metrics_.cdr_queue_depth(0);
+  const bool events = std::any_of(batch.begin(), batch.end(), [](const db::CallRecord& r) { return !r.events.empty(); });
+  if (events && after_write_) after_write_();
   return true;
 }
 

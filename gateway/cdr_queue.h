@@ -11,12 +11,15 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <deque>
+#include <functional>
 
 namespace sipgw::gateway {
 
 class CdrQueue {
  public:
-  CdrQueue(boost::asio::io_context& io, db::Connection& db, Metrics& metrics);
+  // after_write runs after each batch stored with call events in it (the
+  // postback sender has deliveries to make).
+  CdrQueue(boost::asio::io_context& io, db::Connection& db, Metrics& metrics, std::function<void()> after_write = {});
 
   // Asio thread.
   void push(db::CallRecord record);
@@ -31,6 +34,7 @@ class CdrQueue {
   db::CdrWriter writer_;
   Metrics& metrics_;
   std::deque<db::CallRecord> pending_;
+  std::function<void()> after_write_;
   bool scheduled_ = false;
 };
 

@@ -19,28 +19,26 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void start() {
     stream_.expires_after(std::chrono::seconds(10));
-    http::async_read(stream_, buffer_, request_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    parser_.body_limit(8192);
+    http::async_read(stream_, buffer_, parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (!ec) self->respond();
     });
   }
 
  private:
   void respond() {
-    response_.version(request_.version());
+    const auto& request = parser_.get();
+    response_.version(request.version());
     response_.keep_alive(false);
     response_.set(http::field::server, "sipgw");
-    if (request_.method() != http::verb::get && request_.method() != http::verb::head) {
-      response_.result(http::status::method_not_allowed);
-      response_.set(http::field::content_type, "text/plain");
-      response_.body() = "GET only\n";
-    } else {
-      std::string path(request_.target());
-      if (auto q = path.find('?'); q != std::string::npos) path.resize(q);
-      HttpResponse r = handler_(path);
-      response_.result(r.status);
-      response_.set(http::field::content_type, r.content_type);
-      response_.body() = std::move(r.body);
-    }
+    HttpRequest r{std::string(request.method_string()), std::string(request.target()),
+                  std::string(request[http::field::authorization])};
+    if (auto q = r.path.find('?'); q != std::string::npos) r.path.resize(q);
+    HttpResponse answer = handler_(r);
+    response_.result(answer.status);
+    response_.set(http::field::content_type, answer.content_type);
+    if (!answer.www_authenticate.empty()) response_.set(http::field::www_authenticate, answer.www_authenticate);
+    response_.body() = std::move(answer.body);
     response_.prepare_payload();
     http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code, std::size_t) {
       beast::error_code ignored;
@@ -50,7 +48,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  http::request<http::string_body> request_;
+  http::request_parser<http::string_body> parser_;
   http::response<http::string_body> response_;
   const HttpServer::Handler& handler_;
 };

@@ -1,6 +1,7 @@
 // A minimal HTTP/1.1 server on the Asio io_context (Boost.Beast) for
-// /metrics and /healthz. One request per connection, GET only; it runs on
-// the Asio thread, never on the SIP thread.
+// /metrics, /healthz and the call outcome API. One request per connection,
+// bodies of 8 KB at most; it runs on the Asio thread, never on the SIP
+// thread.
 #pragma once
 
 #include <boost/asio.hpp>
@@ -10,15 +11,22 @@
 
 namespace sipgw::gateway {
 
+struct HttpRequest {
+  std::string method;         // GET, HEAD, POST, ...
+  std::string path;           // without the query
+  std::string authorization;  // the Authorization header, or empty
+};
+
 struct HttpResponse {
   unsigned status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::string www_authenticate{};  // for a 401
 };
 
 class HttpServer {
  public:
-  using Handler = std::function<HttpResponse(const std::string& path)>;
+  using Handler = std::function<HttpResponse(const HttpRequest& request)>;
 
   // Listens on address:port right away; throws boost::system::system_error
   // when it cannot bind (start-up only).

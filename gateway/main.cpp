@@ -1,13 +1,18 @@
 // sipgw: the daemon. The SIP thread (SipServer) serves calls; this thread
 // runs the Boost.Asio io_context that watches provisioning, writes CDRs in
 // batches and handles signals.
+#include "auth/digest.h"
+#include "auth/text.h"
 #include "db/admin.h"
+#include "db/call_events.h"
 #include "db/schema.h"
 #include "db/snapshot_loader.h"
 #include "gateway/cdr_queue.h"
 #include "gateway/http_server.h"
 #include "gateway/listen.h"
 #include "gateway/metrics.h"
+#include "gateway/outbound.h"
+#include "gateway/postback_sender.h"
 #include "gateway/provisioning_watcher.h"
 #include "gateway/sip_server.h"
 
@@ -22,7 +27,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <regex>
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -39,6 +46,23 @@ void setup_logging(const std::string& level) {
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
   logger->set_level(spdlog::level::from_str(level));
   spdlog::set_default_logger(logger);
+}
+
+gateway::PostbackOptions postback_options(const routing::Settings& s) {
+  return {static_cast<std::size_t>(s.postback_concurrency), std::chrono::milliseconds(s.postback_timeout_ms),
+          std::chrono::seconds(s.postback_retry_for_seconds), std::chrono::seconds(s.postback_max_backoff_seconds)};
+}
+
+// The bearer token of the call outcome API, from a file (never argv): its
+// first line, trimmed; at least 16 characters.
+std::expected<std::string, std::string> read_api_token(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::unexpected("cannot read the API token file " + path);
+  std::string line;
+  std::getline(in, line);
+  const std::string token(auth::trim(line));
+  if (token.size() < 16) return std::unexpected("the API token in " + path + " is shorter than 16 characters");
+  return token;
 }
 
 }  // namespace
@@ -61,11 +85,14 @@ int main(int argc, char** argv) {
   const char* env_db = std::getenv("SIPGW_DB");
   std::string db_path = env_db && *env_db ? env_db : "./sipgw.db";
   std::vector<std::string> listen;
-  std::string metrics_address, public_address, log_level = "info";
+  std::string metrics_address, public_address, log_level = "info", api_token_file;
   int drain_timeout = 30, poll_ms = 250;
   app.add_option("--db", db_path, "SQLite database (default $SIPGW_DB, else ./sipgw.db)");
   app.add_option("--listen", listen, "udp:ADDR:PORT or tcp:ADDR:PORT (repeatable; default udp+tcp 127.0.0.1:5060)");
   app.add_option("--metrics", metrics_address, "ADDR:PORT serving /metrics (Prometheus) and /healthz");
+  app.add_option("--api-token-file", api_token_file,
+                 "file holding the bearer token of the call outcome API (POST /v1/calls/KEY/convert|reject on "
+                 "the --metrics address); without it the API is off");
   app.add_option("--public-address", public_address, "host[:port] toward buyers in From and Contact");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -84,6 +111,15 @@ int main(int argc, char** argv) {
   setup_logging(log_level);
   raise_descriptor_limit();
 
+  std::string api_token;
+  if (!api_token_file.empty()) {
+    auto token = read_api_token(api_token_file);
+    if (!token) {
+      std::cerr << "sipgw: " << token.error() << "\n";
+      return 1;
+    }
+    api_token = *token;
+  }
   auto plan = gateway::plan_listen(listen, public_address);
   if (!plan) {
     std::cerr << "sipgw: " << plan.error() << "\n";
@@ -112,7 +148,8 @@ int main(int argc, char** argv) {
   asio::io_context io;
   gateway::Metrics metrics(SIPGW_VERSION);
   metrics.provisioning_loaded(1);
-  gateway::CdrQueue cdrs(io, *db, metrics);
+  gateway::PostbackSender postbacks(io, *db, metrics, postback_options((*snapshot)->settings));
+  gateway::CdrQueue cdrs(io, *db, metrics, [&postbacks] { postbacks.kick(); });
   gateway::SipServerConfig config{plan->addresses};
   gateway::ProvisioningWatcher* watcher_ptr = nullptr;  // set before io.run()
   gateway::SipServer* sip_ptr = nullptr;                  // likewise
@@ -166,8 +203,10 @@ int main(int argc, char** argv) {
                db_path);
 
   gateway::ProvisioningWatcher watcher(io, *db, sip, metrics, std::chrono::milliseconds(poll_ms), 1);
+  watcher.on_loaded([&postbacks](const routing::Snapshot& s) { postbacks.set_options(postback_options(s.settings)); });
   watcher.start();
   watcher_ptr = &watcher;
+  postbacks.start();
   sip_ptr = &sip;
 
   // Health: the SIP thread proves it is turning by running a heartbeat job
@@ -184,6 +223,41 @@ int main(int argc, char** argv) {
     });
   };
   beat();
+  // POST /v1/calls/{postback key}/convert | /reject, with the bearer token:
+  // a buyer's system reports an outcome; recorded on the CDR and emitted as
+  // an event (once: a repeated report answers the first one's time).
+  static const std::regex kOutcomePath("^/v1/calls/([0-9a-f]{32})/(convert|reject)$");
+  auto outcome_api = [&](const gateway::HttpRequest& request) -> gateway::HttpResponse {
+    if (api_token.empty()) return {404, "text/plain", "not found\n"};
+    const std::string expected = "Bearer " + api_token;
+    if (!auth::constant_time_equal(expected, request.authorization)) {
+      return {401, "application/json", "{\"error\":\"unauthorized\"}\n", "Bearer realm=\"sipgw\""};
+    }
+    std::smatch m;
+    if (!std::regex_match(request.path, m, kOutcomePath)) return {404, "application/json", "{\"error\":\"not found\"}\n"};
+    if (request.method != "POST") return {405, "application/json", "{\"error\":\"POST only\"}\n"};
+    const std::string key = m[1], event = m[2] == "convert" ? "converted" : "rejected";
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    auto reported = db::report_outcome(*db, key, event, now, gateway::new_call_uuid());
+    if (!reported) {
+      spdlog::error("call outcome API: {}", reported.error().message);
+      return {503, "application/json", "{\"error\":\"database unavailable\"}\n"};
+    }
+    if (!*reported) return {404, "application/json", "{\"error\":\"no call with this key\"}\n"};
+    const auto& r = **reported;
+    if (r.first) {
+      spdlog::info("call {} {} through the API", r.call_uuid, event);
+      if (event == "converted") {
+        metrics.call_converted();
+        sip.call_converted(key, r.at_ms);
+      }
+      postbacks.kick();
+    }
+    return {200, "application/json",
+            fmt::format("{{\"call_uuid\":\"{}\",\"event\":\"{}\",\"at_ms\":{},\"first\":{}}}\n", r.call_uuid, event,
+                        r.at_ms, r.first ? "true" : "false")};
+  };
   std::unique_ptr<gateway::HttpServer> http;
   if (!metrics_address.empty()) {
     auto colon = metrics_address.rfind(':');
@@ -191,7 +265,12 @@ int main(int argc, char** argv) {
     if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
     int port = std::atoi(metrics_address.substr(colon == std::string::npos ? 0 : colon + 1).c_str());
     try {
-      http = std::make_unique<gateway::HttpServer>(io, host, static_cast<unsigned short>(port), [&](const std::string& path) {
+      http = std::make_unique<gateway::HttpServer>(io, host, static_cast<unsigned short>(port), [&](const gateway::HttpRequest& request) {
+        const std::string& path = request.path;
+        if (path.starts_with("/v1/")) return outcome_api(request);
+        if (request.method != "GET" && request.method != "HEAD") {
+          return gateway::HttpResponse{405, "text/plain", "GET only\n"};
+        }
         if (path == "/metrics") {
           return gateway::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics.serialize()};
         }
@@ -228,6 +307,7 @@ int main(int argc, char** argv) {
   auto guard = asio::make_work_guard(io);
   io.run();
   watcher.stop();
+  postbacks.stop();
   heartbeat.cancel();
   if (http) http->stop();
   sip.join();

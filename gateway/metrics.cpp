@@ -52,6 +52,25 @@ Metrics::Metrics(const std::string& version)
                           .Name("sipgw_calls_screened_total")
                           .Help("Calls refused by screening before any buyer was dialled, by reason")
                           .Register(*registry_)),
+      calls_converted_(prometheus::BuildCounter()
+                           .Name("sipgw_calls_converted_total")
+                           .Help("Calls connected to a buyer for their conversion time")
+                           .Register(*registry_)
+                           .Add({})),
+      postbacks_(prometheus::BuildCounter()
+                     .Name("sipgw_postbacks_total")
+                     .Help("Postback delivery tries by event and result (sent, retrying, failed)")
+                     .Register(*registry_)),
+      postback_latency_(prometheus::BuildHistogram()
+                            .Name("sipgw_postback_delivery_seconds")
+                            .Help("From an event stored to its postback delivered")
+                            .Register(*registry_)
+                            .Add({}, prometheus::Histogram::BucketBoundaries{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600})),
+      outbox_depth_(prometheus::BuildGauge()
+                        .Name("sipgw_postback_outbox_depth")
+                        .Help("Postback deliveries waiting in the outbox")
+                        .Register(*registry_)
+                        .Add({})),
       auto_bans_(prometheus::BuildCounter()
                      .Name("sipgw_auto_bans_total")
                      .Help("Sources sipgw banned itself: repeated authentication failures or a request flood")
@@ -169,6 +188,16 @@ void Metrics::call_screened(std::string_view reason) {
   std::string r(reason);
   child(calls_screened_, screened_cache_, r, {{"reason", r}}).Increment();
 }
+
+void Metrics::call_converted() { calls_converted_.Increment(); }
+
+void Metrics::postback(std::string_view event, std::string_view result) {
+  std::string e(event), r(result);
+  child(postbacks_, postback_cache_, e + '\0' + r, {{"event", e}, {"result", r}}).Increment();
+}
+
+void Metrics::postback_latency(double seconds) { postback_latency_.Observe(seconds); }
+void Metrics::outbox_depth(std::int64_t pending) { outbox_depth_.Set(static_cast<double>(pending)); }
 
 void Metrics::auto_ban() { auto_bans_.Increment(); }
 void Metrics::tcp_connections(std::size_t count) { tcp_connections_.Set(static_cast<double>(count)); }

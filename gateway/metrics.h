@@ -62,6 +62,13 @@ class Metrics {
   void overload(bool shedding);
   // A call screened out before any buyer (routing/screening.h's reasons).
   void call_screened(std::string_view reason);
+  void call_converted();  // a connected call reached its conversion time
+  // ---- Asio thread: postbacks ----
+  // One delivery try: sent (2xx), retrying (failed, tried again later) or
+  // failed (for good: the dead letter).
+  void postback(std::string_view event, std::string_view result);
+  void postback_latency(double seconds);  // event stored to delivered
+  void outbox_depth(std::int64_t pending);
   void call_setup(double seconds);       // INVITE in to 200 out
   void post_dial_delay(double seconds);  // INVITE in to first 18x out
 
@@ -90,6 +97,11 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& session_refreshes_;
   prometheus::Family<prometheus::Counter>& requests_refused_;
   prometheus::Family<prometheus::Counter>& calls_screened_;
+  prometheus::Counter& calls_converted_;
+  prometheus::Family<prometheus::Counter>& postbacks_;
+  prometheus::Histogram& postback_latency_;
+  prometheus::Gauge& outbox_depth_;
+  std::map<std::string, prometheus::Counter*> postback_cache_;  // Asio thread only
   prometheus::Counter& auto_bans_;
   prometheus::Counter& kernel_drops_;
   prometheus::Gauge& tcp_connections_;

@@ -41,6 +41,7 @@ void ProvisioningWatcher::reload() {
   spdlog::info("provisioning generation {} loaded in {} ms ({} numbers, {} allowlist entries, {} block entries)",
                generation_, took.count(), (*snapshot)->numbers.size(), (*snapshot)->allowlist.size(),
                (*snapshot)->blocks.size());
+  if (listener_) listener_(**snapshot);
   sip_.update_snapshot(*snapshot);
   metrics_.provisioning_loaded(generation_);
 }

@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <functional>
 
 namespace sipgw::gateway {
 
@@ -26,6 +27,8 @@ class ProvisioningWatcher {
   // Loads a new snapshot now: after the daemon's own writes (an automatic
   // ban), which PRAGMA data_version does not report to its own connection.
   void reload();
+  // Also told of each new snapshot (on the Asio thread).
+  void on_loaded(std::function<void(const routing::Snapshot&)> listener) { listener_ = std::move(listener); }
 
  private:
   void poll();
@@ -37,6 +40,7 @@ class ProvisioningWatcher {
   Metrics& metrics_;
   std::chrono::milliseconds every_;
   std::uint64_t generation_;
+  std::function<void(const routing::Snapshot&)> listener_;
 };
 
 }  // namespace sipgw::gateway

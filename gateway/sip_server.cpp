@@ -72,7 +72,12 @@ StackSettings stack_settings(const routing::Settings& settings, std::chrono::mil
 struct SipServer::Impl final : SipPumpHandler {
   Impl(SipServerConfig c, std::shared_ptr<const routing::Snapshot> s, CdrSink sink, BanSink bans, Metrics& m)
       : metrics(m), config(std::move(c)), snapshot(std::move(s)), pump(config.listen, inbox, *this),
-        recorder(m, std::move(sink)), ban_sink(std::move(bans)), drop_filter(listen_ports(config.listen)) {
+        recorder(m, std::move(sink),
+                 [this](std::string_view event) {
+                   const auto& events = snapshot->postback_events;
+                   return std::find(events.begin(), events.end(), event) != events.end();
+                 }),
+        ban_sink(std::move(bans)), drop_filter(listen_ports(config.listen)) {
     for (const auto& address : config.listen) {
       for (const auto& url : address.bind_urls) listens_on_tcp |= url.find("transport=tcp") != std::string::npos;
     }
@@ -324,6 +329,7 @@ std::optional<Refusal> SipServer::Impl::on_invite(IncomingInvite& invite,
                setup.only_buyer ? fmt::format(" (repeat caller: buyer {} only)", *setup.only_buyer) : std::string());
   metrics.invite(domain_label, "admitted");
 
+  recorder.call_inbound(new_call_record(f, now));
   PublisherSlot slot(ledger, f.publisher_id);
   Call& call = registry.add(std::make_unique<Call>(*services, std::move(setup), accept(), std::move(slot),
                                                    [this](Call& ended) { registry.ended(ended); }));
@@ -618,6 +624,14 @@ void SipServer::update_snapshot(std::shared_ptr<const routing::Snapshot> snapsho
     impl->guard.snapshot_loaded(*impl->snapshot);
     impl->publish_bans();
     impl->publish_buyer_caps();
+  });
+}
+
+void SipServer::call_converted(std::string postback_key, std::int64_t at_ms) {
+  impl_->inbox.post([impl = impl_.get(), key = std::move(postback_key), at_ms] {
+    for (Call* call : impl->registry.active()) {
+      if (call->facts().postback_key == key) call->converted_elsewhere(at_ms);
+    }
   });
 }
 

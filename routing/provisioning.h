@@ -74,6 +74,8 @@ struct Campaign {
   // call.max_duration; 0 is no limit.
   std::optional<std::int64_t> max_duration_seconds;
   CampaignScreening screening{};
+  // A call connected this long is converted (none: never by time).
+  std::optional<std::int64_t> conversion_seconds{};
 };
 
 struct Number {
@@ -100,6 +102,7 @@ struct Buyer {
   bool enabled = true;
   std::vector<HeaderTemplate> headers;  // in the order configured
   bool pass_identity = true;  // the publisher's Identity header (STIR/SHAKEN) goes to this buyer
+  std::optional<std::int64_t> conversion_seconds;  // overrides the campaign's
 };
 
 struct Trunk {
@@ -129,6 +132,7 @@ struct Snapshot {
   std::unordered_map<std::string, Buyer> buyers;
   std::optional<Trunk> trunk;
   BlockList blocks;
+  std::vector<std::string> postback_events;  // events some postback subscribes to
   Settings settings;
 
   static std::string credential_key(std::string_view username, std::string_view realm);

@@ -68,6 +68,10 @@ const std::vector<SettingInfo>& known_settings() {
       {"screening.repeat_status", "SIP status for a repeat caller inside its campaign's window (default 486)"},
       {"screening.repeat_history_max", "(campaign, caller) pairs the repeat-caller memory keeps at most (the oldest go first)"},
       {"inbound.token_headers", "inbound headers whose values become [header:Name] tokens (comma-separated, at most 16)"},
+      {"postback.concurrency", "postback requests in flight at once (1 to 256, default 8)"},
+      {"postback.timeout", "milliseconds a postback request may take (default 5000)"},
+      {"postback.retry_for", "seconds a failing postback is retried before it is failed for good (default 86400)"},
+      {"postback.max_backoff", "most seconds between two tries of a failing postback (default 300)"},
       {"sip.user_agent", "User-Agent header on sipgw's SIP messages (empty, the default: none)"},
   };
   return kKnown;
@@ -147,6 +151,10 @@ std::expected<void, std::string> apply_setting(Settings& s, std::string_view key
     return std::unexpected("setting " + std::string(key) + ": '" + std::string(value) +
                            "' is not one of 403, 404, 433, 480, 486, 603");
   }
+  if (key == "postback.concurrency") return set_seconds(s.postback_concurrency, key, value, 1, 256, "requests");
+  if (key == "postback.timeout") return set_seconds(s.postback_timeout_ms, key, value, 100, 60000, "milliseconds");
+  if (key == "postback.retry_for") return set_seconds(s.postback_retry_for_seconds, key, value, 1, 7 * 86400);
+  if (key == "postback.max_backoff") return set_seconds(s.postback_max_backoff_seconds, key, value, 1, 86400);
   if (key == "screening.repeat_history_max") return set_seconds(s.repeat_history_max, key, value, 1000, 100000000, "entries");
   if (key == "inbound.token_headers") {
     std::vector<std::string> names;
@@ -190,6 +198,10 @@ std::string setting_value(const Settings& s, std::string_view key) {
   if (key == "session.expires") return std::to_string(s.session_expires_seconds);
   if (key == "session.min_se") return std::to_string(s.session_min_se_seconds);
   if (key == "sip.user_agent") return s.user_agent;
+  if (key == "postback.concurrency") return std::to_string(s.postback_concurrency);
+  if (key == "postback.timeout") return std::to_string(s.postback_timeout_ms);
+  if (key == "postback.retry_for") return std::to_string(s.postback_retry_for_seconds);
+  if (key == "postback.max_backoff") return std::to_string(s.postback_max_backoff_seconds);
   if (key == "screening.blocked_status") return std::to_string(s.blocked_status);
   if (key == "screening.attestation_status") return std::to_string(s.attestation_status);
   if (key == "screening.repeat_status") return std::to_string(s.repeat_status);

@@ -99,6 +99,13 @@ struct Settings {
   std::int64_t repeat_history_max = 1000000;
   // Inbound headers whose values become [header:Name] tokens.
   std::vector<std::string> token_headers;
+  // Postback delivery (gateway/postback_sender.h): requests in flight at
+  // most, each one's timeout, how long a failing delivery is retried and
+  // the longest wait between tries.
+  std::int64_t postback_concurrency = 8;
+  std::int64_t postback_timeout_ms = 5000;
+  std::int64_t postback_retry_for_seconds = 86400;
+  std::int64_t postback_max_backoff_seconds = 300;
 };
 
 struct SettingInfo {

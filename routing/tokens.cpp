@@ -8,9 +8,7 @@
 
 namespace sipgw::routing {
 
-namespace {
-
-const std::string* lookup(std::string_view name, const CallFacts& f) {
+const std::string* fact_token(std::string_view name, const CallFacts& f) {
   if (name == "call_uuid") return &f.call_uuid;
   if (name == "postback_key") return &f.postback_key;
   if (name == "publisher_id") return &f.publisher_id;
@@ -30,8 +28,6 @@ const std::string* lookup(std::string_view name, const CallFacts& f) {
   }
   return nullptr;
 }
-
-}  // namespace
 
 std::string sanitize_header_value(std::string_view value) {
   std::string out;
@@ -91,13 +87,16 @@ std::string text_from_wire(std::string_view raw, std::size_t max_bytes) {
   return out;
 }
 
-std::string escape_uri_user(std::string_view value) {
+namespace {
+
+// Percent-escapes everything but alphanumerics and the characters in safe.
+std::string percent_escape(std::string_view value, const char* safe) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(value.size());
   for (char c : value) {
     auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || std::strchr("-_.!~*'()+", c) != nullptr) {
+    if (std::isalnum(u) || (c != '\0' && std::strchr(safe, c) != nullptr)) {
       out += c;
     } else {
       out += '%';
@@ -108,7 +107,49 @@ std::string escape_uri_user(std::string_view value) {
   return out;
 }
 
+}  // namespace
+
+std::string escape_uri_user(std::string_view value) { return percent_escape(value, "-_.!~*'()+"); }
+
+namespace {
+
+// RFC 3986 unreserved characters only.
+std::string escape_url_component(std::string_view value) { return percent_escape(value, "-_.~"); }
+
+// The inside of a JSON string: quotes and backslashes escaped, control
+// characters dropped (values are already valid UTF-8 from text_from_wire).
+std::string escape_json(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u >= 0x20 && u != 0x7f) {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string escaped(const std::string& value, TokenContext context) {
+  switch (context) {
+    case TokenContext::uri: return escape_uri_user(value);
+    case TokenContext::url: return escape_url_component(value);
+    case TokenContext::json: return escape_json(value);
+    case TokenContext::header_value: return sanitize_header_value(value);
+  }
+  return sanitize_header_value(value);
+}
+
+}  // namespace
+
 std::string expand_tokens(std::string_view text, const CallFacts& facts, TokenContext context) {
+  return expand_tokens(text, [&facts](std::string_view name) { return fact_token(name, facts); }, context);
+}
+
+std::string expand_tokens(std::string_view text, const TokenLookup& lookup, TokenContext context) {
   std::string out;
   out.reserve(text.size() + 32);
   std::size_t pos = 0;
@@ -118,13 +159,11 @@ std::string expand_tokens(std::string_view text, const CallFacts& facts, TokenCo
     auto close = text.find(']', open + 1);
     if (close == std::string_view::npos) break;
     out.append(text.substr(pos, open - pos));
-    const std::string* value = lookup(text.substr(open + 1, close - open - 1), facts);
+    const std::string* value = lookup(text.substr(open + 1, close - open - 1));
     if (value == nullptr) {
       out.append(text.substr(open, close - open + 1));
-    } else if (context == TokenContext::uri) {
-      out += escape_uri_user(*value);
     } else {
-      out += sanitize_header_value(*value);
+      out += escaped(*value, context);
     }
     pos = close + 1;
   }

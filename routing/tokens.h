@@ -5,6 +5,7 @@
 // reaches a header, and a URI gets only URI-safe characters.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,13 +32,23 @@ struct CallFacts {
   std::string identity{};
 };
 
-enum class TokenContext { header_value, uri };
+// Where an expanded value lands: a SIP or HTTP header value, a SIP URI's
+// user part, a URL component (query value or path segment: RFC 3986
+// unreserved characters only), the inside of a JSON string.
+enum class TokenContext { header_value, uri, url, json };
 
 // Replaces [call_uuid] [postback_key] [publisher_id] [sub_id] [campaign_id]
 // [buyer_id] [number] [caller_number] [attestation] [verstat] and
 // [header:Name] for each inbound.token_headers name (any case); unknown
 // [tokens] stay as written.
 std::string expand_tokens(std::string_view text, const CallFacts& facts, TokenContext context);
+
+// The same over any set of tokens: lookup returns the value of a token
+// name, or nullptr when it is not one (it then stays as written).
+using TokenLookup = std::function<const std::string*(std::string_view name)>;
+std::string expand_tokens(std::string_view text, const TokenLookup& lookup, TokenContext context);
+// The value of a CallFacts token, or nullptr.
+const std::string* fact_token(std::string_view name, const CallFacts& facts);
 
 // Drops control characters (keeps tab): what header_value expansion applies.
 std::string sanitize_header_value(std::string_view value);

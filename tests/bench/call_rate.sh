@@ -19,7 +19,10 @@
 # SIPGW_BENCH_BLOCKS=N (a global block list of N numbers the calls never
 # match, plus the bench campaign screening repeat callers over a day
 # (uac_ip.xml calls from a new number each call, +1[pid][call_number]):
-# what screening costs a call that passes it).
+# what screening costs a call that passes it),
+# SIPGW_BENCH_POSTBACKS=1 (postbacks on inbound, connected and completed to a
+# local receiver, tests/integration/http_receiver.py: what events and their
+# delivery cost a call; after each step, deliveries made and still pending).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="$(cd "${1:-$here/../../build}" && pwd)"
@@ -62,6 +65,11 @@ trap 'kill $(jobs -p) 2>/dev/null; pkill -f "sipgw --db $work" 2>/dev/null
     "$ctl" block import "$work/blocks.txt"
     "$ctl" block add '+1666*'
     "$ctl" campaign update bench --repeat-window 86400 --min-attestation none
+  fi
+  if [ "${SIPGW_BENCH_POSTBACKS:-0}" = 1 ]; then
+    for event in inbound connected completed; do
+      "$ctl" postback add --event "$event" --url "http://127.0.0.1:25095/$event?call=[call_uuid]&key=[postback_key]&d=[duration]"
+    done
   fi
 } > "$work/provision.log"
 
@@ -234,6 +242,20 @@ print_step() {
     "$cpu" "$pss" "$(awk -v k="$(rss_kb "$gw_pid" VmHWM)" 'BEGIN{printf "%.1f", k/1024}')" "$lag"
 }
 
+if [ "${SIPGW_BENCH_POSTBACKS:-0}" = 1 ]; then
+  python3 "$here/../integration/http_receiver.py" 25095 /dev/null &
+fi
+# Postback deliveries made and still pending (outbox rows), when measured.
+outbox_counts() {
+  [ "${SIPGW_BENCH_POSTBACKS:-0}" = 1 ] || return 0
+  python3 - "$SIPGW_DB" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=5)
+rows = dict(db.execute("SELECT state, count(*) FROM postback_outbox GROUP BY state").fetchall())
+print(f"  postbacks: {rows.get('delivered', 0)} delivered, {rows.get('pending', 0)} pending, {rows.get('failed', 0)} failed")
+PY
+}
+
 overload_seconds="${SIPGW_BENCH_OVERLOAD:-0}"
 summary="${SIPGW_BENCH_SUMMARY:-/dev/null}"
 echo "sipgw call-rate benchmark ($(nproc) cores, ${step_seconds}s per step, calls held 1 s, UDP, log level ${SIPGW_BENCH_LOG_LEVEL:-info})"
@@ -247,6 +269,7 @@ for mode in ${SIPGW_BENCH_MODES:-ip digest failover}; do
   for rate in "${rates[@]}"; do
     run_step "$mode" "$rate" "$step_seconds"
     print_step "$mode" "$rate"
+    outbox_counts
     [ "$rate" -eq 1000 ] && at1000="$(awk -v c="$cpu" -v r="$rate" 'BEGIN{printf "%.3f", c * 10 / r}') $p99 $pss"
     if [ "$((failed + refused))" -eq 0 ]; then best=$rate; else
       echo "  first errors at $rate/s:"; grep -v '^\s*$' "$work/errors.log" 2>/dev/null | head -3 | cut -c1-160 | sed 's/^/    /'

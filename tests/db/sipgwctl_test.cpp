@@ -96,7 +96,7 @@ TEST_F(Ctl, HelpListsEveryNoun) {
   auto r = ctl({"--help"});
   EXPECT_EQ(r.exit_code, 0);
   for (const char* noun : {"init", "domain", "publisher", "credential", "allowlist", "campaign", "number", "buyer",
-                           "route", "trunk", "setting", "calls", "ban", "block"}) {
+                           "route", "trunk", "setting", "calls", "ban", "block", "postback"}) {
     EXPECT_NE(r.out.find(std::string("  ") + noun + " "), std::string::npos) << noun;
   }
 }
@@ -591,6 +591,43 @@ TEST_F(Ctl, CampaignScreeningAndPublisherLimits) {
   ok({"buyer", "update", "b1", "--identity", "strip"});
   EXPECT_EQ(json({"buyer", "show", "b1"})["pass_identity"], false);
   refused({"buyer", "update", "b1", "--identity", "maybe"}, "--identity must be pass or strip");
+}
+
+TEST_F(Ctl, PostbacksAndConversionTimes) {
+  provision();
+  ok({"postback", "add", "--event", "converted", "--url", "https://track.example.com/c?key=[postback_key]", "--campaign",
+      "camp1"});
+  ok({"postback", "add", "--event", "completed", "--url", "http://127.0.0.1:8080/done", "--method", "POST", "--header",
+      "Content-Type: application/json", "--header", "X-Token: abc", "--body", R"({"d":"[duration]"})", "--buyer", "b1"});
+  auto list = json({"postback", "list"});
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["id"], 1);
+  EXPECT_EQ(list[0]["event"], "converted");
+  EXPECT_EQ(list[0]["campaign_id"], "camp1");
+  EXPECT_EQ(list[0]["pending"], 0);
+  EXPECT_EQ(list[1]["method"], "POST");
+  EXPECT_EQ(list[1]["headers"], "Content-Type: application/json\nX-Token: abc");
+  refused({"postback", "add", "--event", "answered", "--url", "http://h/"}, "--event must be inbound, connected");
+  refused({"postback", "add", "--event", "completed", "--url", "ftp://h/"}, "--url must be an http:// or https:// URL");
+  refused({"postback", "add", "--event", "completed", "--url", "http://u:p@h/"}, "--url must be");
+  refused({"postback", "add", "--event", "completed", "--url", "http://h/", "--body", "x"}, "--body needs --method POST");
+  refused({"postback", "add", "--event", "completed", "--url", "http://h/", "--header", "Host: x"}, "--header Host is set by sipgw");
+  refused({"postback", "add", "--event", "completed", "--url", "http://h/", "--header", "no colon"}, "--header must be 'Name: value'");
+  refused({"postback", "add", "--event", "completed", "--url", "http://h/", "--campaign", "ghost"}, "unknown campaign 'ghost'");
+  refused({"postback", "remove", "7"}, "unknown postback 7");
+  refused({"postback", "retry", "7"}, "no failed delivery 7");
+  EXPECT_EQ(json({"postback", "failures"}).size(), 0u);
+  ok({"postback", "remove", "2"});
+  EXPECT_EQ(json({"postback", "list"}).size(), 1u);
+
+  ok({"campaign", "update", "camp1", "--conversion-seconds", "90"});
+  ok({"buyer", "update", "b1", "--conversion-seconds", "120"});
+  EXPECT_EQ(json({"campaign", "list"})[0]["conversion_seconds"], 90);
+  EXPECT_EQ(json({"buyer", "show", "b1"})["conversion_seconds"], 120);
+  refused({"campaign", "update", "camp1", "--conversion-seconds", "0"}, "conversion time must be 1 to 86400 seconds");
+  refused({"campaign", "add", "camp7", "--conversion-seconds", "-3"}, "conversion time must be 1 to 86400 seconds");
+  ok({"campaign", "update", "camp1", "--conversion-seconds", "none"});
+  EXPECT_TRUE(json({"campaign", "list"})[0]["conversion_seconds"].is_null());
 }
 
 TEST_F(Ctl, SessionTimerSettingsHaveRangesAndZeroTurnsTimersOff) {

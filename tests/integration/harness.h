@@ -73,8 +73,16 @@ class Process {
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
+    // An extra entry replaces the inherited one of its name (getenv takes
+    // the first: SSL_CERT_FILE is set on some machines already).
     std::vector<char*> env;
-    for (char** e = environ; *e; ++e) env.push_back(*e);
+    for (char** e = environ; *e; ++e) {
+      const std::string_view entry(*e);
+      const auto name = entry.substr(0, entry.find('=') + 1);
+      const bool replaced = std::any_of(extra_env.begin(), extra_env.end(),
+                                        [&](const std::string& x) { return x.starts_with(name); });
+      if (!replaced) env.push_back(*e);
+    }
     for (auto& e : extra_env) env.push_back(e.data());
     env.push_back(nullptr);
     posix_spawn_file_actions_t actions;
@@ -161,8 +169,10 @@ struct HttpReply {
   std::string body;
 };
 
-// A plain HTTP/1.0 GET to 127.0.0.1:port (no client library needed for two endpoints).
-inline HttpReply http_get(int port, const std::string& path) {
+// A plain HTTP/1.0 request to 127.0.0.1:port (no client library needed for
+// a few endpoints); headers: "Name: value\r\n" lines.
+inline HttpReply http_request(int port, const std::string& method, const std::string& path,
+                              const std::string& headers = "") {
   HttpReply reply;
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -173,7 +183,8 @@ inline HttpReply http_get(int port, const std::string& path) {
     close(fd);
     return reply;
   }
-  std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  std::string request = method + " " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n" + headers +
+                        (method == "POST" ? "Content-Length: 0\r\n" : "") + "\r\n";
   if (write(fd, request.data(), request.size()) < 0) {
     close(fd);
     return reply;
@@ -187,6 +198,8 @@ inline HttpReply http_get(int port, const std::string& path) {
   if (auto body = raw.find("\r\n\r\n"); body != std::string::npos) reply.body = raw.substr(body + 4);
   return reply;
 }
+
+inline HttpReply http_get(int port, const std::string& path) { return http_request(port, "GET", path); }
 
 // Waits for a condition with a generous deadline; says nothing about speed.
 template <class F>
@@ -286,7 +299,7 @@ class GatewayTest : public ::testing::Test {
   // OPTIONS at `ready` (default: UDP on 127.0.0.1 at the test's SIP port).
   void launch_gateway(const std::vector<std::string>& argv, std::optional<SipEndpoint> ready = std::nullopt) {
     gateway_logs_.push_back(dir_.file(gateway_logs_.empty() ? "sipgw.log" : "sipgw-" + std::to_string(gateway_logs_.size() + 1) + ".log"));
-    gateway_ = Process(argv, gateway_logs_.back());
+    gateway_ = Process(argv, gateway_logs_.back(), gateway_env_);
     auto reply = options_reply(ready.value_or(SipEndpoint{"127.0.0.1", sip_port_, false}), 15s,
                                [&] { return gateway_.running(); });
     ASSERT_TRUE(gateway_.running()) << gateway_.ending() << "\n" << gateway_.log();
@@ -415,6 +428,7 @@ class GatewayTest : public ::testing::Test {
   int sip_port_ = 0, buyer_port_ = 0, publisher_port_ = 0, metrics_port_ = 0;
   Process gateway_;
   std::vector<std::string> gateway_logs_;  // one per daemon started, the current one last
+  std::vector<std::string> gateway_env_;   // "NAME=value" added to the daemon's environment
   std::vector<std::pair<std::string, std::string>> logs_;
   int scenarios_ = 0;
   std::vector<int> black_holes_;

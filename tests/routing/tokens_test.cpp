@@ -32,6 +32,15 @@ TEST(Tokens, ScreeningFactsAndInboundHeaders) {
   EXPECT_EQ(out.find('\n'), std::string::npos);
 }
 
+TEST(Tokens, UrlAndJsonContexts) {
+  auto f = facts();
+  f.sub_id = "a b&c=d/\"e\\";
+  EXPECT_EQ(expand_tokens("?s=[sub_id]&n=[number]", f, TokenContext::url), "?s=a%20b%26c%3Dd%2F%22e%5C&n=%2B18882223333");
+  EXPECT_EQ(expand_tokens(R"({"s":"[sub_id]"})", f, TokenContext::json), R"({"s":"a b&c=d/\"e\\"})");
+  f.sub_id = "x\ny";
+  EXPECT_EQ(expand_tokens(R"({"s":"[sub_id]"})", f, TokenContext::json), R"({"s":"xy"})");
+}
+
 TEST(Tokens, UnknownTokensAndStrayBracketsStay) {
   EXPECT_EQ(expand_tokens("[nope] [number] [", facts(), TokenContext::header_value), "[nope] +18882223333 [");
   EXPECT_EQ(expand_tokens("a]b", facts(), TokenContext::header_value), "a]b");
