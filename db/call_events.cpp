@@ -98,14 +98,16 @@ DbResult<void> EventStore::claim(const CallRecord& c) {
 
 DbResult<void> EventStore::store(const CallRecord& c) {
   if (c.events.empty()) return {};
-  auto match = connection_.prepare(
+  auto match_handle = connection_.prepare_cached(
       "SELECT id, method, url, headers, body FROM postbacks WHERE event = ?1 AND (campaign_id IS NULL OR campaign_id = ?2) "
       "AND (publisher_id IS NULL OR publisher_id = ?3) AND (buyer_id IS NULL OR buyer_id = ?4) ORDER BY id");
-  if (!match) return std::unexpected(match.error());
-  auto insert = connection_.prepare(
+  if (!match_handle) return std::unexpected(match_handle.error());
+  Statement* match = &**match_handle;
+  auto insert_handle = connection_.prepare_cached(
       "INSERT INTO postback_outbox (event_id, postback_id, call_uuid, receiver, event, method, url, headers, body, "
       "created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!insert) return std::unexpected(insert.error());
+  if (!insert_handle) return std::unexpected(insert_handle.error());
+  Statement* insert = &**insert_handle;
   for (const auto& e : c.events) {
     if (dropped_.count(e.id)) continue;
     CallRecord record = c;
@@ -147,13 +149,14 @@ DbResult<void> EventStore::store(const CallRecord& c) {
 
 DbResult<std::vector<Delivery>> due_deliveries(Connection& db, std::int64_t now_ms, std::size_t limit,
                                                const std::set<std::string>& busy) {
-  auto stmt = db.prepare(
+  auto handle = db.prepare_cached(
       "SELECT o.id, o.event_id, o.call_uuid || ' ' || o.receiver, o.event, o.method, o.url, o.headers, o.body, "
       "o.created_at, o.attempts FROM postback_outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= ?1 AND NOT EXISTS "
       "(SELECT 1 FROM postback_outbox p WHERE p.call_uuid = o.call_uuid AND p.receiver = o.receiver AND p.id < o.id "
       "AND p.state = 'pending') "
       "ORDER BY o.next_attempt_at, o.id LIMIT ?2");
-  if (!stmt) return std::unexpected(stmt.error());
+  if (!handle) return std::unexpected(handle.error());
+  Statement* stmt = &**handle;
   stmt->bind_all(now_ms, static_cast<std::int64_t>(limit + busy.size()));
   std::vector<Delivery> out;
   while (out.size() < limit) {
@@ -169,21 +172,23 @@ DbResult<std::vector<Delivery>> due_deliveries(Connection& db, std::int64_t now_
 }
 
 DbResult<void> delivery_succeeded(Connection& db, std::int64_t id, int status, std::int64_t now_ms) {
-  auto stmt = db.prepare(
+  auto handle = db.prepare_cached(
       "UPDATE postback_outbox SET state = 'delivered', attempts = attempts + 1, last_status = ?1, last_error = '', "
       "delivered_at = ?2 WHERE id = ?3");
-  if (!stmt) return std::unexpected(stmt.error());
+  if (!handle) return std::unexpected(handle.error());
+  Statement* stmt = &**handle;
   stmt->bind_all(static_cast<std::int64_t>(status), now_ms, id);
   return stmt->run();
 }
 
 DbResult<void> delivery_failed(Connection& db, std::int64_t id, std::optional<int> status, const std::string& error,
                                std::optional<std::int64_t> next_attempt_ms) {
-  auto stmt = db.prepare(
+  auto handle = db.prepare_cached(
       "UPDATE postback_outbox SET state = CASE WHEN ?1 IS NULL THEN 'failed' ELSE 'pending' END, "
       "attempts = attempts + 1, next_attempt_at = coalesce(?1, next_attempt_at), last_status = ?2, last_error = ?3 "
       "WHERE id = ?4");
-  if (!stmt) return std::unexpected(stmt.error());
+  if (!handle) return std::unexpected(handle.error());
+  Statement* stmt = &**handle;
   std::optional<std::int64_t> code;
   if (status) code = *status;
   stmt->bind_all(next_attempt_ms, code, error, id);

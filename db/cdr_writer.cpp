@@ -35,7 +35,7 @@ DbResult<void> CdrWriter::write(const std::vector<CallRecord>& calls) {
   if (!tx) return std::unexpected(tx.error());
   // An upsert, not a replace: a conversion or rejection stored meanwhile
   // (by the call's own timer or the API) stays.
-  auto call = connection_.prepare(
+  auto call_handle = connection_.prepare_cached(
       "INSERT INTO calls (uuid, postback_key, publisher_id, sub_id, caller, number, campaign_id, buyer_id, "
       "attempts, invite_at, answer_at, end_at, final_status, hangup_side, hangup_cause, outcome, block_reason, "
       "attestation, converted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -46,11 +46,13 @@ DbResult<void> CdrWriter::write(const std::vector<CallRecord>& calls) {
       "hangup_side = excluded.hangup_side, hangup_cause = excluded.hangup_cause, outcome = excluded.outcome, "
       "block_reason = excluded.block_reason, attestation = excluded.attestation, "
       "converted_at = coalesce(calls.converted_at, excluded.converted_at)");
-  if (!call) return std::unexpected(call.error());
-  auto attempt = connection_.prepare(
+  if (!call_handle) return std::unexpected(call_handle.error());
+  Statement* call = &**call_handle;
+  auto attempt_handle = connection_.prepare_cached(
       "INSERT OR REPLACE INTO call_attempts (call_uuid, attempt, buyer_id, target, status, reason, started_at, "
       "answer_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!attempt) return std::unexpected(attempt.error());
+  if (!attempt_handle) return std::unexpected(attempt_handle.error());
+  Statement* attempt = &**attempt_handle;
   EventStore events(connection_);
   for (const auto& c : calls) {
     // A conversion is claimed before the row is written, so that it is

@@ -102,13 +102,29 @@ DbResult<Connection> Connection::open(const std::string& path, Mode mode, int bu
 
 Connection& Connection::operator=(Connection&& other) noexcept {
   if (this != &other) {
+    cache_.reset();
     sqlite3_close_v2(db_);
     db_ = std::exchange(other.db_, nullptr);
+    cache_ = std::move(other.cache_);
   }
   return *this;
 }
 
-Connection::~Connection() { sqlite3_close_v2(db_); }
+Connection::~Connection() {
+  cache_.reset();  // finalized before the close
+  sqlite3_close_v2(db_);
+}
+
+DbResult<Connection::Cached> Connection::prepare_cached(const std::string& sql) {
+  if (!cache_) cache_ = std::make_unique<std::unordered_map<std::string, Statement>>();
+  auto it = cache_->find(sql);
+  if (it == cache_->end()) {
+    auto statement = prepare(sql);
+    if (!statement) return std::unexpected(statement.error());
+    it = cache_->emplace(sql, std::move(*statement)).first;
+  }
+  return Cached(&it->second);
+}
 
 DbError Connection::last_error() const { return DbError{sqlite3_extended_errcode(db_), sqlite3_errmsg(db_)}; }
 

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <expected>
 #include <optional>
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <utility>
 
@@ -78,11 +80,32 @@ class Connection {
   static DbResult<Connection> open(const std::string& path, Mode mode, int busy_timeout_ms = 5000);
 
   Connection() = default;
-  Connection(Connection&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+  Connection(Connection&& other) noexcept
+      : db_(std::exchange(other.db_, nullptr)), cache_(std::move(other.cache_)) {}
   Connection& operator=(Connection&& other) noexcept;
   ~Connection();
 
   DbResult<Statement> prepare(std::string_view sql);
+  // A statement run again and again (the CDR and postback paths): prepared
+  // once per connection and kept; the handle resets it (ending any read it
+  // holds) when it goes out of scope.
+  class Cached {
+   public:
+    explicit Cached(Statement* statement) : statement_(statement) {}
+    ~Cached() {
+      if (statement_) statement_->reset();
+    }
+    Cached(Cached&& other) noexcept : statement_(std::exchange(other.statement_, nullptr)) {}
+    Cached(const Cached&) = delete;
+    Cached& operator=(const Cached&) = delete;
+    Cached& operator=(Cached&&) = delete;
+    Statement* operator->() const { return statement_; }
+    Statement& operator*() const { return *statement_; }
+
+   private:
+    Statement* statement_;
+  };
+  DbResult<Cached> prepare_cached(const std::string& sql);
   // Runs one or more parameterless statements (schema, pragmas), each prepared.
   DbResult<void> execute_script(std::string_view sql);
   // One integer from a query such as "PRAGMA user_version".
@@ -95,6 +118,8 @@ class Connection {
  private:
   explicit Connection(sqlite3* db) : db_(db) {}
   sqlite3* db_ = nullptr;
+  // Declared after db_, destroyed before it is closed.
+  std::unique_ptr<std::unordered_map<std::string, Statement>> cache_;
 };
 
 // Prepares sql, binds args to its ?s and calls on_row(statement) for each

@@ -22,6 +22,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace sipgw::gateway {
 
@@ -65,6 +66,9 @@ class PostbackSender {
   void schedule(std::chrono::milliseconds after);
   void send(db::Delivery delivery);
   void finished(const db::Delivery& delivery, int status, const std::string& error);
+  // Stores the outcomes gathered since the last flush in one transaction
+  // (one fsync for many deliveries), then frees their calls for the next.
+  void flush_outcomes();
 
   boost::asio::io_context& io_;
   db::Connection& db_;
@@ -72,8 +76,17 @@ class PostbackSender {
   PostbackOptions options_;
   boost::asio::ssl::context tls_;
   boost::asio::steady_timer timer_;
-  std::set<std::string> busy_;  // calls with a delivery in flight
+  struct Outcome {
+    db::Delivery delivery;
+    int status;
+    std::string error;
+    std::int64_t at_ms;
+  };
+  std::set<std::string> busy_;  // calls with a delivery in flight or its outcome not yet stored
   std::size_t in_flight_ = 0;
+  std::vector<Outcome> outcomes_;
+  boost::asio::steady_timer flush_timer_;
+  bool flush_scheduled_ = false;
   bool stopped_ = false;
   LogLimiter failure_log_{10};  // a dead receiver must not fill the disk
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
