@@ -239,7 +239,7 @@ DbResult<std::optional<ReportedOutcome>> report_outcome(Connection& db, const st
   const auto rejected_at = stmt->optional_int64(14);
   c.in_progress = stmt->int64(15) != 0;
   const auto earlier = event == "converted" ? c.converted_at : rejected_at;
-  ReportedOutcome out{c.uuid, !earlier.has_value(), earlier.value_or(now_ms)};
+  ReportedOutcome out{c.uuid, c.campaign_id, c.caller, !earlier.has_value(), earlier.value_or(now_ms)};
   if (out.first) {
     c.events.push_back({event_id, event, now_ms});
     EventStore events(db);

@@ -71,6 +71,8 @@ DbResult<std::optional<std::int64_t>> next_delivery_due(Connection& connection);
 // report was the first (an event was stored); nullopt: no such call.
 struct ReportedOutcome {
   std::string call_uuid;
+  std::string campaign_id;
+  std::string caller;
   bool first = false;
   std::int64_t at_ms = 0;  // when the outcome was first recorded
 };

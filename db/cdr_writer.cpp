@@ -6,8 +6,8 @@ namespace sipgw::db {
 
 DbResult<std::vector<RecentCall>> load_recent_calls(Connection& connection, std::int64_t since_ms) {
   auto stmt = connection.prepare(
-      "SELECT buyer_id, coalesce(publisher_id, ''), coalesce(campaign_id, ''), coalesce(caller, ''), invite_at, answer_at "
-      "FROM calls WHERE invite_at >= ?1 AND outcome IS NULL ORDER BY invite_at");
+      "SELECT buyer_id, coalesce(publisher_id, ''), coalesce(campaign_id, ''), coalesce(caller, ''), invite_at, answer_at, "
+      "converted_at FROM calls WHERE invite_at >= ?1 AND outcome IS NULL ORDER BY invite_at");
   if (!stmt) return std::unexpected(stmt.error());
   stmt->bind(1, since_ms);
   std::vector<RecentCall> out;
@@ -16,7 +16,7 @@ DbResult<std::vector<RecentCall>> load_recent_calls(Connection& connection, std:
     if (!row) return std::unexpected(row.error());
     if (!*row) return out;
     out.push_back({stmt->optional_text(0), stmt->text(1), stmt->text(2), stmt->text(3), stmt->int64(4),
-                   stmt->optional_int64(5)});
+                   stmt->optional_int64(5), stmt->optional_int64(6)});
   }
 }
 

@@ -68,6 +68,7 @@ struct RecentCall {
   std::string caller;
   std::int64_t invite_at = 0;
   std::optional<std::int64_t> answer_at;
+  std::optional<std::int64_t> converted_at;
 };
 
 // Every call since `since_ms` that was not screened out, oldest first: what

@@ -20,8 +20,8 @@ void add_screening_options(CLI::App* sub, CampaignOptions& o) {
   sub->add_option("--repeat-window", o.repeat_window,
                   "seconds after a caller's call during which the same caller is a repeat caller, or none");
   sub->add_option("--repeat-after", o.repeat_after,
-                  "what starts the window: inbound (any call let in, default), connected, or converted "
-                  "(counted as connected until conversions exist)");
+                  "what starts the window: inbound (any call let in, default), connected (answered) or converted "
+                  "(by --conversion-seconds or the outcome API)");
   sub->add_option("--repeat-route", o.repeat_route, "send repeat callers to this buyer only instead of refusing them, or none");
   sub->add_option("--min-attestation", o.min_attestation,
                   "lowest STIR/SHAKEN attestation let in: A, B, C or none (default none)");

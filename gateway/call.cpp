@@ -163,6 +163,7 @@ void Call::on_conversion() {
   if (state_ != CallState::connected || cdr_.converted_at) return;
   cdr_.converted_at = services_.clock.now_ms();
   spdlog::info("call {} converted", setup_.facts.call_uuid);
+  services_.screener.converted(*setup_.campaign, setup_.facts.caller_number, *cdr_.converted_at);
   db::CallRecord partial = cdr_;
   for (const auto& a : attempts_) partial.attempts.push_back(a->record());
   services_.recorder.converted(std::move(partial));

@@ -250,7 +250,7 @@ int main(int argc, char** argv) {
       spdlog::info("call {} {} through the API", r.call_uuid, event);
       if (event == "converted") {
         metrics.call_converted();
-        sip.call_converted(key, r.at_ms);
+        sip.call_converted(key, r.campaign_id, r.caller, r.at_ms);
       }
       postbacks.kick();
     }

@@ -608,7 +608,7 @@ void SipServer::restore_calls(std::vector<db::RecentCall> calls) {
         impl->ledger.publisher_connected(call.publisher_id, answered);
       }
       if (const routing::Campaign* campaign = snap.find_campaign(call.campaign_id)) {
-        impl->screener.restore(*campaign, call.caller, call.invite_at, call.answer_at);
+        impl->screener.restore(*campaign, call.caller, call.invite_at, call.answer_at, call.converted_at);
       }
     }
     impl->screener.prune(snap, impl->pump.clock().now_ms());
@@ -627,10 +627,14 @@ void SipServer::update_snapshot(std::shared_ptr<const routing::Snapshot> snapsho
   });
 }
 
-void SipServer::call_converted(std::string postback_key, std::int64_t at_ms) {
-  impl_->inbox.post([impl = impl_.get(), key = std::move(postback_key), at_ms] {
+void SipServer::call_converted(std::string postback_key, std::string campaign_id, std::string caller, std::int64_t at_ms) {
+  impl_->inbox.post([impl = impl_.get(), key = std::move(postback_key), campaign_id = std::move(campaign_id),
+                     caller = std::move(caller), at_ms] {
     for (Call* call : impl->registry.active()) {
       if (call->facts().postback_key == key) call->converted_elsewhere(at_ms);
+    }
+    if (const routing::Campaign* campaign = impl->snapshot->find_campaign(campaign_id)) {
+      impl->screener.converted(*campaign, caller, at_ms);
     }
   });
 }

@@ -49,8 +49,9 @@ class SipServer {
   // the repeat-caller memory survive a restart.
   void restore_calls(std::vector<db::RecentCall> calls);
   // Any thread: the call with this postback key was converted through the
-  // API; if it is still up, its own conversion timer stops.
-  void call_converted(std::string postback_key, std::int64_t at_ms);
+  // API; if it is still up, its own conversion timer stops; a campaign that
+  // counts repeat callers from their conversion remembers the caller.
+  void call_converted(std::string postback_key, std::string campaign_id, std::string caller, std::int64_t at_ms);
 
   // Any thread: new calls use the new snapshot; calls in progress keep theirs.
   void update_snapshot(std::shared_ptr<const routing::Snapshot> snapshot);

@@ -233,21 +233,28 @@ void Screener::admitted(const Campaign& campaign, const auth::Caller& caller, st
 
 void Screener::connected(const Campaign& campaign, const std::string& caller_number, std::int64_t answer_ms) {
   const CampaignScreening& rules = campaign.screening;
-  // "converted" counts connected calls until conversions exist (issue 14).
-  if (!rules.repeat_window_seconds || rules.repeat_after == RepeatAfter::inbound) return;
+  if (!rules.repeat_window_seconds || rules.repeat_after != RepeatAfter::connected) return;
   if (auto number = auth::parse_caller_number(caller_number)) history_.seen(campaign.id, *number, answer_ms);
 }
 
+void Screener::converted(const Campaign& campaign, const std::string& caller_number, std::int64_t converted_ms) {
+  const CampaignScreening& rules = campaign.screening;
+  if (!rules.repeat_window_seconds || rules.repeat_after != RepeatAfter::converted) return;
+  if (auto number = auth::parse_caller_number(caller_number)) history_.seen(campaign.id, *number, converted_ms);
+}
+
 void Screener::restore(const Campaign& campaign, const std::string& caller_number, std::int64_t invite_ms,
-                       std::optional<std::int64_t> answer_ms) {
+                       std::optional<std::int64_t> answer_ms, std::optional<std::int64_t> converted_ms) {
   const CampaignScreening& rules = campaign.screening;
   if (!rules.repeat_window_seconds) return;
   auto number = auth::parse_caller_number(caller_number);
   if (!number) return;
   if (rules.repeat_after == RepeatAfter::inbound) {
     history_.seen(campaign.id, *number, invite_ms);
-  } else if (answer_ms) {
+  } else if (rules.repeat_after == RepeatAfter::connected && answer_ms) {
     history_.seen(campaign.id, *number, *answer_ms);
+  } else if (rules.repeat_after == RepeatAfter::converted && converted_ms) {
+    history_.seen(campaign.id, *number, *converted_ms);
   }
 }
 

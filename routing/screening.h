@@ -160,10 +160,12 @@ class Screener {
   // it as the campaign says.
   void admitted(const Campaign& campaign, const auth::Caller& caller, std::int64_t now_ms);
   void connected(const Campaign& campaign, const std::string& caller_number, std::int64_t answer_ms);
-  // A call from the records (at start): as admitted at invite_ms, and
-  // connected at answer_ms if it was.
+  // A call was converted (its conversion time, or the API).
+  void converted(const Campaign& campaign, const std::string& caller_number, std::int64_t converted_ms);
+  // A call from the records (at start): as admitted at invite_ms, connected
+  // at answer_ms and converted at converted_ms if it was.
   void restore(const Campaign& campaign, const std::string& caller_number, std::int64_t invite_ms,
-               std::optional<std::int64_t> answer_ms);
+               std::optional<std::int64_t> answer_ms, std::optional<std::int64_t> converted_ms);
   // Forgets callers past every campaign's window (call now and then).
   void prune(const Snapshot& snapshot, std::int64_t now_ms);
   CallerHistory& history() { return history_; }

@@ -122,6 +122,26 @@ TEST_F(Screening, RepeatCallersAreRefusedInsideTheWindowAcrossARestartAndWelcome
   }
 }
 
+TEST_F(Screening, RepeatAfterConvertedWelcomesACallerWhoseCallDidNotConvert) {
+  provision_basic();
+  ASSERT_EQ(ctl({"campaign", "update", "camp1", "--repeat-window", "3600", "--repeat-after", "converted",
+                 "--conversion-seconds", "1"}),
+            0);
+  start_gateway();
+  for (int hold_ms : {100, 1500}) {  // short of the conversion time, then past it
+    auto b = answering_buyer({"pub1", std::nullopt, "camp1"});
+    expect_calls({&b}, PublisherPlan{}, {"-d", std::to_string(hold_ms)});
+  }
+  PublisherPlan again;
+  again.expect = 486;
+  expect_refused(again);
+  auto rows = calls(3);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0]["block_reason"], "repeat_caller");
+  EXPECT_FALSE(rows[1]["converted_at"].is_null());
+  EXPECT_TRUE(rows[2]["converted_at"].is_null());
+}
+
 TEST_F(Screening, ARepeatCallerCanBeSentToOneBuyerOnly) {
   provision_basic();
   const int repeat_port = free_port();

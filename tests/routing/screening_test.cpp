@@ -147,6 +147,23 @@ TEST_F(Screening, RepeatAfterConnectedCountsAnswersOnly) {
   EXPECT_EQ(reason(screen("+15551230001", 4000)), ScreenReason::repeat_caller);
 }
 
+TEST_F(Screening, RepeatAfterConvertedCountsConversionsOnly) {
+  auto& rules = s.campaigns["c"].screening;
+  rules.repeat_window_seconds = 60;
+  rules.repeat_after = RepeatAfter::converted;
+  EXPECT_FALSE(reason(screen("+15551230001", 1000)));
+  screener.connected(s.campaigns["c"], "+15551230001", 1500);  // answered, never converted
+  EXPECT_FALSE(reason(screen("+15551230001", 2000)));
+  screener.converted(s.campaigns["c"], "+15551230001", 3000);
+  EXPECT_EQ(reason(screen("+15551230001", 4000)), ScreenReason::repeat_caller);
+  // Rebuilt from records: a converted call counts from its conversion.
+  Screener fresh{ledger};
+  fresh.restore(s.campaigns["c"], "+15551230002", 1000, 1500, std::nullopt);
+  fresh.restore(s.campaigns["c"], "+15551230003", 1000, 1500, 2500);
+  EXPECT_FALSE(fresh.history().last_seen("c", *auth::parse_caller_number("+15551230002")));
+  EXPECT_EQ(fresh.history().last_seen("c", *auth::parse_caller_number("+15551230003")), 2500);
+}
+
 TEST_F(Screening, PublisherCapsAndRate) {
   auto& p = s.publishers["p"];
   p.hourly_cap = 2;
