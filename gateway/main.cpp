@@ -146,6 +146,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   asio::io_context io;
+  // Before the SIP thread answers anything: from here on a SIGTERM is
+  // queued for the drain below instead of killing the process outright
+  // (a supervisor or test may stop sipgw the moment it answers OPTIONS).
+  asio::signal_set signals(io, SIGTERM, SIGINT);
   gateway::Metrics metrics(SIPGW_VERSION);
   metrics.provisioning_loaded(1);
   gateway::PostbackSender postbacks(io, *db, metrics, postback_options((*snapshot)->settings));
@@ -294,7 +298,6 @@ int main(int argc, char** argv) {
     spdlog::info("metrics on http://{}/metrics, health on /healthz", metrics_address);
   }
 
-  asio::signal_set signals(io, SIGTERM, SIGINT);
   bool stopping = false;
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec || stopping) return;
