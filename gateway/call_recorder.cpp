@@ -25,11 +25,11 @@ void CallRecorder::add_event(db::CallRecord& record, std::string_view event, std
   record.events.push_back({new_call_uuid(), std::string(event), at_ms});
 }
 
-void CallRecorder::call_inbound(const db::CallRecord& record) {
+void CallRecorder::call_inbound(const routing::CallFacts& facts, std::int64_t invite_at_ms) {
   if (!subscribed_ || !subscribed_("inbound")) return;
-  db::CallRecord inbound = record;
+  db::CallRecord inbound = new_call_record(facts, invite_at_ms);
   inbound.events_only = true;
-  add_event(inbound, "inbound", record.invite_at);
+  add_event(inbound, "inbound", invite_at_ms);
   if (sink_) sink_(std::move(inbound));
 }
 

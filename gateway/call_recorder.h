@@ -30,8 +30,9 @@ class CallRecorder {
       : metrics_(metrics), sink_(std::move(sink)), subscribed_(std::move(subscribed)) {}
 
   // A call let in (after screening): its inbound event, if subscribed (no
-  // row is written for it yet).
-  void call_inbound(const db::CallRecord& record);
+  // row is written for it yet). The record is built only when a postback
+  // wants the event: most deployments pay nothing for it per call.
+  void call_inbound(const routing::CallFacts& facts, std::int64_t invite_at_ms);
   // The connected call reached its conversion time: its record so far
   // (in_progress, converted_at set) and the converted event.
   void converted(db::CallRecord partial);

@@ -28,6 +28,7 @@ namespace sipgw::gateway {
 namespace {
 
 constexpr std::size_t kMaxWireText = 128;  // bytes of a caller or sub id kept from the INVITE
+constexpr std::size_t kMaxIdentity = 4096;  // bytes of an Identity header (a PASSporT is a few hundred)
 
 std::vector<std::uint16_t> listen_ports(const std::vector<ListenAddress>& listen) {
   std::vector<std::uint16_t> ports;
@@ -329,7 +330,7 @@ std::optional<Refusal> SipServer::Impl::on_invite(IncomingInvite& invite,
                setup.only_buyer ? fmt::format(" (repeat caller: buyer {} only)", *setup.only_buyer) : std::string());
   metrics.invite(domain_label, "admitted");
 
-  recorder.call_inbound(new_call_record(f, now));
+  recorder.call_inbound(f, now);
   PublisherSlot slot(ledger, f.publisher_id);
   Call& call = registry.add(std::make_unique<Call>(*services, std::move(setup), accept(), std::move(slot),
                                                    [this](Call& ended) { registry.ended(ended); }));
@@ -351,12 +352,15 @@ std::optional<Refusal> SipServer::Impl::screen(const IncomingInvite& invite, con
   const auth::Caller caller = auth::identify_caller(caller_facts);
   // Into the CDR, the log and buyers' headers: valid, printable, bounded.
   f.caller_number = routing::text_from_wire(caller.number, kMaxWireText);
+  // A PASSporT is a few hundred bytes; anything far larger is not one: it
+  // is neither decoded (no attestation) nor passed on.
   const std::string identity = invite.header("Identity");
-  const auth::Attestation attestation = auth::passport_attestation(identity);
+  const bool plausible_identity = identity.size() <= kMaxIdentity;
+  const auth::Attestation attestation =
+      plausible_identity ? auth::passport_attestation(identity) : auth::Attestation::none;
   f.attestation = std::string(auth::to_string(attestation));
   f.verstat = auth::verstat(caller.from_asserted_identity ? asserted : invite.from_uri);
-  // A PASSporT is a few hundred bytes; anything far larger is not one.
-  if (identity.size() <= 4096) f.identity = routing::text_from_wire(identity, 4096);
+  if (plausible_identity) f.identity = routing::text_from_wire(identity, kMaxIdentity);
   for (const auto& name : snap.settings.token_headers) {
     f.inbound_headers.emplace_back(name, routing::text_from_wire(invite.header(name), kMaxWireText));
   }

@@ -177,6 +177,11 @@ TEST_F(Screening, AttestationBelowTheMinimumIsDeclinedAndTheIdentityPassesToTheB
   PublisherPlan none;  // no Identity at all
   none.expect = 603;
   expect_refused(none);
+  // An A PASSporT in an Identity header over 4 KB is not believed.
+  PublisherPlan huge;
+  huge.expect = 603;
+  huge.extra_headers = "Identity: " + identity("A", huge.caller) + ";pad=" + std::string(4200, 'x') + "\n";
+  expect_refused(huge);
 
   const std::string good = identity("A", "+15551230000");
   BuyerExpectations e{"pub1", std::nullopt, "camp1"};
@@ -187,19 +192,20 @@ TEST_F(Screening, AttestationBelowTheMinimumIsDeclinedAndTheIdentityPassesToTheB
   high.extra_headers = "Identity: " + good + "\nX-Zip: 90210\n";
   expect_calls({&b}, high);
 
-  auto rows = calls(3);
-  ASSERT_EQ(rows.size(), 3u);
+  auto rows = calls(4);
+  ASSERT_EQ(rows.size(), 4u);
   EXPECT_EQ(rows[0]["attestation"], "A");
   EXPECT_TRUE(rows[0]["outcome"].is_null());
   EXPECT_EQ(rows[0]["caller"], "+15551230000");
-  for (int i : {1, 2}) {
+  EXPECT_EQ(rows[1]["attestation"], "none");  // the oversized one
+  for (int i : {1, 2, 3}) {
     EXPECT_EQ(rows[i]["outcome"], "blocked");
     EXPECT_EQ(rows[i]["block_reason"], "attestation");
     EXPECT_EQ(rows[i]["final_status"], 603);
     never_reached_a_buyer(rows[i]);
   }
-  EXPECT_EQ(rows[1]["attestation"], "none");
-  EXPECT_EQ(rows[2]["attestation"], "C");
+  EXPECT_EQ(rows[2]["attestation"], "none");
+  EXPECT_EQ(rows[3]["attestation"], "C");
 }
 
 TEST_F(Screening, AnAssertedIdentityIsTheCallerOnlyForATrustedPublisher) {
