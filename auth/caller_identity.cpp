@@ -11,6 +11,30 @@ namespace sipgw::auth {
 
 namespace {
 
+// A URI user part as the wire has it ("%2B15551230000") to its characters
+// ("+15551230000", RFC 3261 19.1.2): a user escapes what it likes, and a
+// number kept escaped would be escaped again on the buyer leg. A '%' not
+// followed by two hex digits stays as it is.
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
 // base64url (RFC 4648 section 5, padding optional) to bytes; nullopt when
 // it is not base64url.
 std::optional<std::string> base64url_decode(std::string_view text) {
@@ -173,12 +197,12 @@ std::optional<CallerNumber> parse_caller_number(std::string_view user) {
 Caller identify_caller(const CallerFacts& f) {
   Caller caller;
   if (f.trust_asserted_identity && f.asserted_identity) {
-    caller.number = uri_user(*f.asserted_identity);
+    caller.number = percent_decode(uri_user(*f.asserted_identity));
     caller.from_asserted_identity = true;
     caller.usable = parse_caller_number(caller.number);
     return caller;
   }
-  caller.number = std::string(f.from_user.substr(0, f.from_user.find(';')));
+  caller.number = percent_decode(f.from_user.substr(0, f.from_user.find(';')));
   if (!f.privacy_id) caller.usable = parse_caller_number(caller.number);
   return caller;
 }

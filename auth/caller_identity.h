@@ -54,7 +54,8 @@ struct CallerFacts {
 };
 
 struct Caller {
-  std::string number;                  // what the CDR and [caller_number] get (raw user, before cleaning)
+  std::string number;                  // what the CDR and [caller_number] get: the user part, %XX decoded
+                                       // (not yet cleaned of control characters)
   std::optional<CallerNumber> usable;  // none: anonymous
   bool from_asserted_identity = false;
 };

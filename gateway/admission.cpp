@@ -12,7 +12,7 @@ namespace {
 
 using routing::AuthMode;
 
-enum class DigestOutcome { accepted, challenge, stale, rejected_credentials, rejected_replay };
+enum class DigestOutcome { accepted, challenge, stale, rejected_credentials };
 
 struct DigestResult {
   DigestOutcome outcome;
@@ -30,21 +30,27 @@ DigestResult judge_answer(const routing::Snapshot& s, const InboundInvite& invit
     return {DigestOutcome::rejected_credentials, {}, "answer without qop=auth, nc or cnonce"};
   }
   // The digest must cover the Request-URI actually sent, or a captured
-  // answer could be replayed toward another number.
+  // answer could be replayed toward another number. The comparison is on
+  // the URI as Sofia prints both (so "%2B" and "+" name one number); the
+  // hash is over the uri exactly as the client wrote it (RFC 7616 3.4.6).
   if (c.uri != invite.request_uri) {
     return {DigestOutcome::rejected_credentials, {}, "digest uri " + c.uri + " is not the Request-URI " + invite.request_uri};
   }
   const routing::Credential* credential = s.find_credential(c.username, c.realm);
   if (credential == nullptr) return {DigestOutcome::rejected_credentials, {}, "unknown username " + c.username};
   auto expected = auth::digest_response(algorithm, credential->ha1(algorithm),
-                                        {invite.method, c.uri, c.nonce, c.nc, c.cnonce, c.qop});
+                                        {invite.method, c.uri_as_sent, c.nonce, c.nc, c.cnonce, c.qop});
   if (!auth::constant_time_equal(expected, c.response)) {
     return {DigestOutcome::rejected_credentials, {}, "wrong response for username " + c.username};
   }
   std::uint32_t nc = 0;
   auto [end, ec] = std::from_chars(c.nc.data(), c.nc.data() + c.nc.size(), nc, 16);
   if (ec != std::errc{} || end != c.nc.data() + c.nc.size()) return {DigestOutcome::rejected_credentials, {}, "bad nc"};
-  if (!digest.counts.accept(c.nonce, nc, now, lifetime)) return {DigestOutcome::rejected_replay, {}};
+  // A nonce count not above the last one: a replayed answer, or a client
+  // whose count went wrong. RFC 7616 3.4 treats it as a stale nonce: a
+  // fresh challenge with stale=true, which a real client answers at once
+  // without asking its user again; a replayer gets nothing from it.
+  if (!digest.counts.accept(c.nonce, nc, now, lifetime)) return {DigestOutcome::stale, {}, "nonce count not above the last"};
   return {DigestOutcome::accepted, credential->publisher_id};
 }
 
@@ -84,7 +90,6 @@ std::string_view to_string(RejectReason reason) {
     case RejectReason::unknown_domain: return "unknown_domain";
     case RejectReason::ip_not_allowed: return "ip_not_allowed";
     case RejectReason::bad_credentials: return "bad_credentials";
-    case RejectReason::nonce_replay: return "nonce_replay";
     case RejectReason::publisher_disabled: return "publisher_disabled";
     case RejectReason::not_e164: return "not_e164";
     case RejectReason::unknown_number: return "unknown_number";
@@ -97,7 +102,7 @@ std::string_view to_string(RejectReason reason) {
 
 bool is_auth_failure(RejectReason reason) {
   return reason == RejectReason::ip_not_allowed || reason == RejectReason::bad_credentials ||
-         reason == RejectReason::nonce_replay || reason == RejectReason::publisher_disabled;
+         reason == RejectReason::publisher_disabled;
 }
 
 auth::IpAddress publisher_address(const routing::Snapshot& s, const InboundInvite& invite) {
@@ -136,7 +141,6 @@ Decision admit(const routing::Snapshot& s, const InboundInvite& invite, DigestSt
       case DigestOutcome::stale: return Challenge{domain->realm, domain->algorithms, true};
       case DigestOutcome::rejected_credentials:
         return Rejected{403, "Forbidden", RejectReason::bad_credentials, result.detail};
-      case DigestOutcome::rejected_replay: return Rejected{403, "Forbidden", RejectReason::nonce_replay};
       case DigestOutcome::accepted: publisher_id = result.publisher_id; break;
     }
   }

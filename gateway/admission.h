@@ -24,7 +24,8 @@ struct DigestCredentials {
   std::string username;
   std::string realm;
   std::string nonce;
-  std::string uri;
+  std::string uri;          // normalized as Sofia prints a Request-URI, to compare with it
+  std::string uri_as_sent;  // exactly as the client wrote it: what its hash covers
   std::string response;
   std::string algorithm;  // empty means MD5
   std::string qop;
@@ -52,7 +53,6 @@ enum class RejectReason {
   unknown_domain,
   ip_not_allowed,
   bad_credentials,
-  nonce_replay,
   publisher_disabled,
   not_e164,
   unknown_number,

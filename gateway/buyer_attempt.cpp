@@ -33,6 +33,7 @@ void BuyerAttempt::transition(AttemptState to, std::string_view cause) {
 }
 
 bool BuyerAttempt::start(const Body& offer) {
+  offered_ = offer.present();
   if (!leg_->invite(plan_.request, plan_.max_forwards, offer)) {
     record_.reason = "no leg";
     record_.ended_at = clock_.now_ms();
@@ -55,7 +56,10 @@ void BuyerAttempt::on_provisional(int status, const Body& body) {
 }
 
 void BuyerAttempt::on_answered(int status, std::string_view phrase, const Body& body) {
-  leg_->ack();
+  // A delayed offer: the 2xx offer's answer comes in the publisher's ACK,
+  // which the call passes on; any other 2xx is ACKed now.
+  const bool answer_awaited = !offered_ && body.present() && state_ != AttemptState::cancelling && owner_ != nullptr;
+  if (!answer_awaited) leg_->ack({});
   if (state_ == AttemptState::cancelling) {
     // The answer crossed our CANCEL: nobody to connect it to. (A detached
     // attempt's CDR row was final when the call moved on.)
@@ -102,11 +106,18 @@ void BuyerAttempt::on_failed(int status, std::string_view phrase) {
   end(result, result == AttemptResult::cancelled ? HangupCause::cancelled : HangupCause::buyer_status, status, phrase);
 }
 
-void BuyerAttempt::cancel() {
+namespace {
+// The CANCEL of an attempt sipgw gives up on while the call goes on (ring or
+// connect timeout) says so (RFC 3326): the buyer's phones and ACD then log
+// no missed or abandoned call for an agent who simply did not answer in time.
+constexpr const char* kCompletedElsewhere = "SIP;cause=200;text=\"Call completed elsewhere\"";
+}  // namespace
+
+void BuyerAttempt::cancel(const std::string& reason) {
   if (state_ != AttemptState::calling && state_ != AttemptState::ringing) return;
   connect_timer_.cancel();
   ring_timer_.cancel();
-  leg_->cancel();
+  leg_->cancel(reason);
   transition(AttemptState::cancelling, "cancel");
 }
 
@@ -122,7 +133,7 @@ void BuyerAttempt::on_connect_timeout() {
   spdlog::info("call {} buyer {} sent no 18x within {} s: next buyer", plan_.call_uuid, plan_.buyer->id,
                plan_.buyer->connect_timeout_seconds);
   Owner* owner = std::exchange(owner_, nullptr);  // the call moves on; this attempt finishes alone
-  cancel();
+  cancel(kCompletedElsewhere);
   end(AttemptResult::timeout, HangupCause::connect_timeout, std::nullopt, "connect timeout");
   if (owner) owner->attempt_ended(AttemptResult::timeout, HangupCause::connect_timeout);
 }
@@ -131,7 +142,7 @@ void BuyerAttempt::on_ring_timeout() {
   if (state_ != AttemptState::calling && state_ != AttemptState::ringing) return;
   spdlog::info("call {} ring timeout at buyer {}: next buyer", plan_.call_uuid, plan_.buyer->id);
   Owner* owner = std::exchange(owner_, nullptr);
-  cancel();
+  cancel(kCompletedElsewhere);
   end(AttemptResult::timeout, HangupCause::ring_timeout, std::nullopt, "ring timeout");
   if (owner) owner->attempt_ended(AttemptResult::timeout, HangupCause::ring_timeout);
 }
@@ -165,6 +176,10 @@ void BuyerAttempt::on_request(InDialogMethod method, const Body& body) {
 
 void BuyerAttempt::on_request_answered(InDialogMethod method, int status, const Body& body) {
   if (owner_ && state_ == AttemptState::answered) owner_->buyer_request_answered(method, status, body);
+}
+
+void BuyerAttempt::on_ack(const Body& body) {
+  if (owner_ && state_ == AttemptState::answered) owner_->buyer_ack(body);
 }
 
 void BuyerAttempt::on_session_expired() {

@@ -9,7 +9,10 @@
 //   calling    401/407, credentials unused    calling    (INVITE again, authorized)
 //   calling    connect timeout                cancelling attempt_ended(timeout)
 //   ringing    18x                            ringing    attempt_ringing
-//   calling|ringing 2xx                       answered   attempt_answered (ACK sent)
+//   calling|ringing 2xx                       answered   attempt_answered (ACK sent, unless the
+//                                                                2xx holds an offer to the publisher's
+//                                                                delayed-offer INVITE: the call ACKs
+//                                                                with the publisher's answer)
 //   calling|ringing final 3xx-6xx             ended      attempt_ended(busy|failed|cancelled)
 //   calling|ringing ring timeout              cancelling attempt_ended(timeout)
 //   calling|ringing cancel()                  cancelling -
@@ -51,6 +54,9 @@ class BuyerAttempt final : public LegListener {
     virtual void buyer_bye() = 0;
     virtual void buyer_request(InDialogMethod method, const Body& body) = 0;
     virtual void buyer_request_answered(InDialogMethod method, int status, const Body& body) = 0;
+    // The buyer's ACK to a 2xx the call relayed (its body: an answer to the
+    // offer that 2xx carried).
+    virtual void buyer_ack(const Body& body) = 0;
     virtual void buyer_terminated() = 0;
     virtual void buyer_session_expired() = 0;
   };
@@ -73,7 +79,7 @@ class BuyerAttempt final : public LegListener {
 
   // Before the answer: CANCEL; the owner hears attempt_ended(cancelled)
   // once the buyer's INVITE transaction is over.
-  void cancel();
+  void cancel() { cancel(std::string()); }
   // The call ends an answered attempt: BYE, and the buyer's slot is free at
   // once (the call is over even if the buyer never answers the BYE).
   void hang_up();
@@ -100,6 +106,7 @@ class BuyerAttempt final : public LegListener {
   void on_bye() override;
   void on_request(InDialogMethod method, const Body& body) override;
   void on_request_answered(InDialogMethod method, int status, const Body& body) override;
+  void on_ack(const Body& body) override;
   void on_terminated() override;
   void on_session_expired() override;
 
@@ -107,6 +114,7 @@ class BuyerAttempt final : public LegListener {
   void transition(AttemptState to, std::string_view cause);
   // Ends the attempt without an answer: CDR row, slot, timers; tells the owner.
   void end(AttemptResult result, HangupCause why, std::optional<int> status, std::string_view reason);
+  void cancel(const std::string& reason);
   void on_connect_timeout();
   void on_ring_timeout();
 
@@ -117,6 +125,7 @@ class BuyerAttempt final : public LegListener {
   Plan plan_;
   AttemptState state_ = AttemptState::calling;
   bool authenticated_ = false;  // a challenge is answered once: a second one means wrong credentials
+  bool offered_ = false;        // the INVITE carried SDP: else the 2xx holds the buyer's offer
   db::CallAttemptRecord record_;
   Timer connect_timer_;  // the buyer's connect timeout: first 18x
   Timer ring_timer_;     // the campaign's ring timeout: the answer

@@ -122,12 +122,19 @@ void Call::try_next_buyer() {
   }
 }
 
+// The publisher hears ringing once, and every early media change: an 18x
+// whose SDP differs from the last it got (a 183 after a 180, or a new
+// buyer's early media after a failover). Repeated ringing is not relayed.
 void Call::attempt_ringing(int status, const Body& body) {
-  // One 18x for the publisher, whichever buyer rings.
-  if (state_ != CallState::trying) return;
-  services_.recorder.first_provisional(setup_.invite_at_ms, services_.clock.now_ms());
+  if (!publisher_waiting()) return;
+  const bool new_media = body.present() && body.data != early_sdp_.data;
+  if (state_ == CallState::early && !new_media) return;
+  if (state_ == CallState::trying) services_.recorder.first_provisional(setup_.invite_at_ms, services_.clock.now_ms());
   publisher_leg_->respond(status, nullptr, body);
-  transition(CallState::early, "buyer " + setup_.facts.buyer_id + " " + std::to_string(status));
+  if (new_media) early_sdp_ = body;
+  if (state_ == CallState::trying) {
+    transition(CallState::early, "buyer " + setup_.facts.buyer_id + " " + std::to_string(status));
+  }
 }
 
 void Call::attempt_answered(int status, const Body& body) {
@@ -148,6 +155,8 @@ void Call::attempt_answered(int status, const Body& body) {
   for (const auto& a : attempts_) partial.attempts.push_back(a->record());
   services_.recorder.answered(buyer_id, setup_.invite_at_ms, answer_at, std::move(partial));
   publisher_leg_->respond(status, nullptr, body);
+  answer_sdp_ = body;
+  resync_due_ = early_sdp_.present() && body.present() && early_sdp_.data != body.data;
   spdlog::info("call {} answered by buyer {}", setup_.facts.call_uuid, buyer_id);
   transition(CallState::connected, "buyer " + buyer_id + " " + std::to_string(status));
   max_setup_timer_.cancel();
@@ -178,6 +187,14 @@ void Call::attempt_ended(AttemptResult result, HangupCause why) {
   services_.recorder.attempt_ended(attempts_.back()->buyer().id, result);
   failover_.attempt_ended(result, why);
   if (should_try_next_buyer(result, publisher_waiting())) {
+    if (state_ == CallState::trying) {
+      // The publisher has heard nothing yet; carriers reroute a call that
+      // stays silent for a few seconds, so it hears ringing while the next
+      // buyer is tried.
+      services_.recorder.first_provisional(setup_.invite_at_ms, services_.clock.now_ms());
+      publisher_leg_->respond(180, nullptr, {});
+      transition(CallState::early, "local ringing: failover");
+    }
     try_next_buyer();
     return;
   }
@@ -320,17 +337,70 @@ void Call::buyer_request_answered(InDialogMethod method, int status, const Body&
   relay_answer(Side::buyer, method, status, body);
 }
 
+// Delayed offer (RFC 3264 on an INVITE without SDP): the far side's 2xx
+// carried the offer, this leg's peer answers in its ACK, and that answer
+// completes the ACK the other leg has held back. A leg that owes no ACK
+// ignores it (an ordinary ACK has no body and nothing waits for it).
+void Call::on_ack(const Body& body) {
+  if (Leg* buyer = connected_buyer_leg()) buyer->ack(body);
+  if (resync_due_ && state_ == CallState::connected) {
+    resync_due_ = false;
+    start_resync();
+  }
+}
+
+// Failover after early media: the publisher may hold the first buyer's
+// early SDP as its answer. A re-INVITE without SDP asks it for a fresh
+// offer, which goes to the buyer that answered; the buyer's answer goes in
+// the publisher's ACK. Plain RFC 3264 on both legs, no SDP rewriting.
+void Call::start_resync() {
+  Leg* buyer = connected_buyer_leg();
+  if (buyer == nullptr || publisher_leg_done_ || reinvite_ != Reinvite::none) return;
+  spdlog::info("call {}: the publisher heard other early media than buyer {}'s answer: asking it for a fresh offer",
+               setup_.facts.call_uuid, setup_.facts.buyer_id);
+  reinvite_ = Reinvite::resync_publisher;
+  publisher_leg_->send_request(InDialogMethod::reinvite, {});
+}
+
+void Call::resync_answered(Side to, int status, const Body& body) {
+  Leg* buyer = connected_buyer_leg();
+  if (reinvite_ == Reinvite::resync_publisher && to == Side::publisher) {
+    if (status < 300 && body.present() && buyer != nullptr) {
+      reinvite_ = Reinvite::resync_buyer;
+      buyer->send_request(InDialogMethod::reinvite, body);
+      return;
+    }
+    reinvite_ = Reinvite::none;
+    if (status < 300) publisher_leg_->ack(answer_sdp_);  // an offer we cannot place: the session stays
+    spdlog::info("call {}: resync not done: the publisher answered {}{}", setup_.facts.call_uuid, status,
+                 body.present() ? "" : " without an offer");
+    return;
+  }
+  if (reinvite_ == Reinvite::resync_buyer && to == Side::buyer) {
+    reinvite_ = Reinvite::none;
+    if (status < 300 && body.present()) answer_sdp_ = body;
+    // A buyer that refuses the offer leaves its first answer standing: the
+    // publisher gets that one, so its offer is still answered.
+    if (!publisher_leg_done_) publisher_leg_->ack(answer_sdp_);
+    if (status >= 300) spdlog::info("call {}: resync not done: buyer answered {}", setup_.facts.call_uuid, status);
+  }
+}
+
+void Call::buyer_ack(const Body& body) {
+  if (!publisher_leg_done_) publisher_leg_->ack(body);
+}
+
 void Call::relay_request(Side from, InDialogMethod method, const Body& body) {
   Leg* from_leg = from == Side::publisher ? publisher_leg_.get() : connected_buyer_leg();
   Leg* to_leg = from == Side::publisher ? connected_buyer_leg() : (publisher_leg_done_ ? nullptr : publisher_leg_.get());
   if (from_leg == nullptr) return;
   const bool connected = state_ == CallState::connected && to_leg != nullptr;
   if (method == InDialogMethod::reinvite) {
-    if (!connected || reinvite_from_) {  // glare, or nobody to ask
+    if (!connected || reinvite_ != Reinvite::none) {  // glare, or nobody to ask
       from_leg->answer_request(method, 491, {});
       return;
     }
-    reinvite_from_ = from;
+    reinvite_ = from == Side::publisher ? Reinvite::from_publisher : Reinvite::from_buyer;
   } else if (!connected) {
     from_leg->answer_request(method, 481, {});
     return;
@@ -341,9 +411,13 @@ void Call::relay_request(Side from, InDialogMethod method, const Body& body) {
 void Call::relay_answer(Side to, InDialogMethod method, int status, const Body& body) {
   Side from = to == Side::publisher ? Side::buyer : Side::publisher;
   if (method == InDialogMethod::reinvite) {
-    if (!reinvite_from_) return;
-    from = *reinvite_from_;
-    reinvite_from_.reset();
+    if (reinvite_ == Reinvite::resync_publisher || reinvite_ == Reinvite::resync_buyer) {
+      resync_answered(to, status, body);
+      return;
+    }
+    if (reinvite_ == Reinvite::none) return;
+    from = reinvite_ == Reinvite::from_publisher ? Side::publisher : Side::buyer;
+    reinvite_ = Reinvite::none;
   }
   Leg* from_leg = from == Side::publisher ? (publisher_leg_done_ ? nullptr : publisher_leg_.get()) : connected_buyer_leg();
   if (from_leg) from_leg->answer_request(method, status, body);

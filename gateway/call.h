@@ -7,7 +7,11 @@
 //   trying     start, a buyer is eligible              trying     INVITE to the buyer
 //   trying     start or attempt ended, nobody left     ending     486 (all busy) or 480 to the publisher
 //   trying     attempt ended, publisher waiting        trying     INVITE to the next buyer
-//   trying     first 18x from any buyer                early      relays it (one 18x per call)
+//   trying     first 18x from any buyer                early      relays it
+//   early      18x whose SDP differs from the last     early      relays it (new early media); other
+//              early SDP the publisher got                        18x are not relayed again
+//   trying     attempt ended, publisher waiting        early      local 180 (carriers reroute after
+//                                                                 seconds of silence), next buyer
 //   early      attempt ended, publisher waiting        early      INVITE to the next buyer
 //   trying|early  buyer 2xx                            connected  relays 200 to the publisher
 //   trying|early  publisher CANCEL                     ending     CANCEL to the buyer (487 went back)
@@ -15,6 +19,11 @@
 //   connected  BYE from either side                    ending     BYE to the other side
 //   connected  a leg gone (timeout, transport)         ending     BYE to the other side
 //   connected  re-INVITE, INFO, UPDATE                 connected  relayed; a re-INVITE in flight gets 491
+//   connected  ACK from either side                    connected  its body (the answer to a 2xx offer: a
+//                                                                 delayed offer) goes in the other leg's ACK
+//   connected  the publisher's first ACK, after early  connected  re-synchronisation: a re-INVITE without
+//              SDP that is not the answer's (failover             SDP to the publisher, its offer to the
+//              after early media)                                 buyer, the buyer's answer in the ACK
 //   trying|early  call.max_setup seconds since INVITE  ending     480 to the publisher, CANCEL to the buyer
 //   connected  the campaign's max duration             ending     BYE to both legs
 //   connected  the buyer's/campaign's conversion time  connected  converted: record and event stored
@@ -108,6 +117,7 @@ class Call final : public LegListener, public BuyerAttempt::Owner {
   void on_bye() override;
   void on_request(InDialogMethod method, const Body& body) override;
   void on_request_answered(InDialogMethod method, int status, const Body& body) override;
+  void on_ack(const Body& body) override;
   void on_terminated() override;
   void on_session_expired() override;
 
@@ -118,11 +128,19 @@ class Call final : public LegListener, public BuyerAttempt::Owner {
   void buyer_bye() override;
   void buyer_request(InDialogMethod method, const Body& body) override;
   void buyer_request_answered(InDialogMethod method, int status, const Body& body) override;
+  void buyer_ack(const Body& body) override;
   void buyer_terminated() override;
   void buyer_session_expired() override;
 
  private:
   enum class Side { publisher, buyer };
+  // The re-INVITE in progress (one at a time: another gets 491). A peer's
+  // is relayed; a resync is sipgw's own after failover past early media:
+  // it asks the publisher for a fresh offer (resync_publisher), gives it to
+  // the buyer (resync_buyer) and ACKs the publisher with the buyer's answer,
+  // so both ends hold the same session even when the publisher kept the
+  // first early answer (RFC 3261 13.2.1 tells a UAC to).
+  enum class Reinvite { none, from_publisher, from_buyer, resync_publisher, resync_buyer };
 
   void transition(CallState to, std::string_view cause);
   void try_next_buyer();
@@ -139,6 +157,8 @@ class Call final : public LegListener, public BuyerAttempt::Owner {
   void on_conversion();
   void relay_request(Side from, InDialogMethod method, const Body& body);
   void relay_answer(Side to, InDialogMethod method, int status, const Body& body);
+  void start_resync();
+  void resync_answered(Side to, int status, const Body& body);
   BuyerAttempt* current_attempt();
   Leg* connected_buyer_leg();
   bool publisher_waiting() const { return state_ == CallState::trying || state_ == CallState::early; }
@@ -161,7 +181,10 @@ class Call final : public LegListener, public BuyerAttempt::Owner {
   std::vector<std::unique_ptr<BuyerAttempt>> attempts_;  // in order; the current one last
   std::unordered_set<std::string> tried_;                // buyer ids
   FailoverTally failover_;
-  std::optional<Side> reinvite_from_;  // whose re-INVITE is being relayed
+  Reinvite reinvite_ = Reinvite::none;
+  Body early_sdp_;        // the last SDP the publisher got in an 18x
+  Body answer_sdp_;       // the SDP the publisher got in the 200
+  bool resync_due_ = false;  // early SDP was not the answer's: resync at the publisher's ACK
   db::CallRecord cdr_;
   HangupSide hangup_side_ = HangupSide::none;
   HangupCause hangup_cause_ = HangupCause::none;

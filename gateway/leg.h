@@ -60,6 +60,10 @@ class LegListener {
   virtual void on_request(InDialogMethod method, const Body& body) = 0;
   // Final answers only; a 2xx to our re-INVITE has been ACKed already.
   virtual void on_request_answered(InDialogMethod method, int status, const Body& body) = 0;
+  // Either leg: the peer's ACK to our 2xx (the INVITE's or a relayed
+  // re-INVITE's). body: the peer's answer when our 2xx carried the offer (a
+  // delayed offer: the request had no SDP), else usually empty.
+  virtual void on_ack(const Body& body) = 0;
   virtual void on_terminated() = 0;  // the dialog is gone (BYE done, timeout, transport error)
   // Either leg, once connected: its RFC 4028 session timer ran out (no
   // refresh came in time, or our refresh failed with 408/481 or timed
@@ -86,9 +90,14 @@ class Leg {
   // INVITE. False when the challenge cannot be answered (unknown scheme or
   // algorithm); the call then treats the challenge as a failure.
   virtual bool authenticate(const OutboundCredentials& credentials) = 0;
-  virtual void ack() = 0;
+  // ACKs the 2xx this leg still owes an ACK: its INVITE's, or a relayed
+  // re-INVITE's whose offer waited for the other leg's answer (delayed
+  // offer). answer: that answer (the other side's ACK body), or empty.
+  // Nothing happens when no ACK is owed.
+  virtual void ack(const Body& answer) = 0;
   virtual void bye() = 0;
-  virtual void cancel() = 0;
+  // reason: a Reason header value for the CANCEL (RFC 3326), or empty.
+  virtual void cancel(const std::string& reason) = 0;
   // Relays: a request to this leg's peer, and the answer to the oldest
   // request this leg's peer sent us that is still waiting.
   virtual void send_request(InDialogMethod method, const Body& body) = 0;

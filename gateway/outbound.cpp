@@ -53,7 +53,12 @@ std::expected<OutboundInvite, std::string> build_outbound_invite(const routing::
   // buyer verifies it), unless this buyer is set to strip it.
   if (buyer.pass_identity && !facts.identity.empty()) add_header(out.extra_headers, "Identity", facts.identity);
   for (const auto& h : buyer.headers) {
-    add_header(out.extra_headers, h.name, routing::expand_tokens(h.value, facts, routing::TokenContext::header_value));
+    // A header whose tokens expand to nothing (a sub id the publisher did
+    // not send) is left out: an empty header says nothing and some PBXes
+    // reject it.
+    const std::string value = routing::expand_tokens(h.value, facts, routing::TokenContext::header_value);
+    if (value.find_first_not_of(" \t") == std::string::npos) continue;
+    add_header(out.extra_headers, h.name, value);
   }
   return out;
 }

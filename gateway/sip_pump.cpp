@@ -20,13 +20,6 @@ using sofia::str;
 
 namespace {
 
-// Exactly the methods sipgw serves. SIPTAG_ALLOW_STR replaces Sofia's
-// default list (NUTAG_ALLOW would merge into it and advertise MESSAGE,
-// REFER, SUBSCRIBE, NOTIFY, PRACK); nta then answers every other method
-// with 405 and this Allow list before any handle exists, in or out of a
-// dialog, so nothing is accepted on sipgw's behalf (no 202 to a REFER and
-// no NOTIFY to whatever Contact the sender wrote).
-constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE";
 // The UDP receive buffer asked of the kernel. Its default (212,992 bytes)
 // holds about 90 ordinary requests or three 64 KB datagrams: a stall of
 // tens of milliseconds at a few thousand messages a second, or a few large
@@ -209,7 +202,7 @@ std::expected<void, std::string> SofiaStacks::open() {
     }
     nua_set_params(stack.nua, NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(0),
                    NUTAG_APPL_METHOD("OPTIONS"), NUTAG_APPL_METHOD("INFO"), NUTAG_APPL_METHOD("UPDATE"),
-                   SIPTAG_ALLOW_STR(kAllow), TAG_END());
+                   SIPTAG_ALLOW_STR(sofia::kAllowedMethods), TAG_END());
     apply_settings(stack.nua);
     stacks.push_back(stack);
   }
@@ -234,6 +227,14 @@ std::expected<void, std::string> SofiaStacks::open() {
 // caps what a publisher asks for. Without "timer" none of it happens and a
 // request with Require: timer gets 420.
 //
+// "100rel" in the stack's Supported (RFC 3262): nua checks a new INVITE's
+// Require against it (else 420), and on a publisher leg sends every 18x
+// reliably when the INVITE requires 100rel, a 183 when it only supports it;
+// nta retransmits it until PRACKed, queues a second one behind it and holds
+// a 2xx until an 18x with SDP is PRACKed; nua answers the PRACK itself.
+// Buyer legs say only "timer" (SofiaLeg::send_invite): buyers' 18x stay
+// unreliable, as before.
+//
 // User-Agent: SIPTAG_USER_AGENT_STR is taken as is (NUTAG_USER_AGENT would
 // append "sofia-sip/1.12.11devel"); SIPTAG_USER_AGENT(SIP_NONE) leaves the
 // header out of requests and responses alike (nta adds no Server header).
@@ -241,7 +242,7 @@ void SofiaStacks::apply_settings(nua_t* nua) const {
   const SessionTimers& timers = settings.session;
   const bool on = timers.expires > 0;
   const bool named = !settings.user_agent.empty();
-  nua_set_params(nua, SIPTAG_SUPPORTED_STR(on ? "timer" : ""), NUTAG_SESSION_TIMER(timers.expires),
+  nua_set_params(nua, SIPTAG_SUPPORTED_STR(on ? "timer, 100rel" : "100rel"), NUTAG_SESSION_TIMER(timers.expires),
                  NUTAG_MIN_SE(timers.min_se), NUTAG_SESSION_REFRESHER(nua_no_refresher), NUTAG_UPDATE_REFRESH(0),
                  TAG_IF(named, SIPTAG_USER_AGENT_STR(settings.user_agent.c_str())),
                  TAG_IF(!named, SIPTAG_USER_AGENT(reinterpret_cast<sip_user_agent_t const*>(SIP_NONE))), TAG_END());
@@ -346,7 +347,7 @@ void SofiaStacks::on_unbound(nua_event_t event, int status, nua_t* nua, nua_hand
       // has not, and never leave the handle behind.
       if (nua_event_is_incoming_request(event) && nh != nullptr) {
         if (event != nua_i_ack && event != nua_i_cancel && event != nua_i_bye) {
-          nua_respond(nh, SIP_405_METHOD_NOT_ALLOWED, SIPTAG_ALLOW_STR(kAllow), NUTAG_WITH_THIS(nua), TAG_END());
+          nua_respond(nh, SIP_405_METHOD_NOT_ALLOWED, SIPTAG_ALLOW_STR(sofia::kAllowedMethods), NUTAG_WITH_THIS(nua), TAG_END());
         }
         nua_handle_destroy(nh);
       }
@@ -398,6 +399,7 @@ IncomingInvite SofiaStacks::incoming_invite(nua_t* nua, sip_t const* sip) {
     c.realm = str(ar->ar_realm);
     c.nonce = str(ar->ar_nonce);
     c.uri = sofia::normalized_uri(ar->ar_uri);
+    c.uri_as_sent = str(ar->ar_uri);
     c.response = str(ar->ar_response);
     c.algorithm = str(ar->ar_algorithm);
     c.qop = str(ar->ar_qop);

@@ -298,7 +298,7 @@ std::optional<Refusal> SipServer::Impl::on_invite(IncomingInvite& invite,
       metrics.invite(domain_label, "rejected");
     }
     if (is_auth_failure(rejected->reason)) metrics.auth_failure(domain_label, reason);
-    if (rejected->reason == RejectReason::bad_credentials || rejected->reason == RejectReason::nonce_replay) {
+    if (rejected->reason == RejectReason::bad_credentials) {
       count_failed_authentication(address, now);
     }
     if (refusal_log.allow(now)) {

@@ -35,6 +35,15 @@ namespace sipgw::gateway::sofia {
 
 inline std::string str(const char* s) { return s ? s : ""; }
 
+// Exactly the methods sipgw serves. SIPTAG_ALLOW_STR replaces Sofia's
+// default list (NUTAG_ALLOW would merge into it and advertise MESSAGE,
+// REFER, SUBSCRIBE, NOTIFY, PRACK); nta then answers every other method
+// with 405 and this Allow list before any handle exists, in or out of a
+// dialog, so nothing is accepted on sipgw's behalf (no 202 to a REFER and
+// no NOTIFY to whatever Contact the sender wrote). PRACK acknowledges the
+// reliable 18x sipgw sends a publisher that asks for them (RFC 3262).
+inline constexpr const char* kAllowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, INFO, UPDATE";
+
 // nua_respond keeps the phrase pointer and sends later (nua_signal copies
 // the tags, not the phrase): a relayed status gets Sofia's static phrase,
 // never the peer's text, whose buffer is reused once the callback returns.

@@ -170,11 +170,12 @@ void SofiaLeg::remember_local(const Body& body) {
   if (is_sdp(body)) local_sdp_ = body;
 }
 
-// A peer's session refresh: no SDP (it asks for ours), or the SDP it sent
-// last (same o= line). Only once this leg has SDP of its own to answer with.
+// A peer's session refresh: a re-INVITE with the SDP it sent last (same o=
+// line), once this leg has SDP of its own to answer with. A re-INVITE
+// without SDP asks for a fresh offer, which only the far side can make: it
+// is relayed (delayed offer), never answered here with an old one.
 bool SofiaLeg::is_refresh(const Body& offer) const {
-  if (!local_sdp_.present()) return false;
-  if (!offer.present()) return true;
+  if (!local_sdp_.present() || !offer.present()) return false;
   const std::string origin = sdp_origin(offer);
   return !origin.empty() && origin == remote_origin_;
 }
@@ -233,7 +234,9 @@ bool SofiaLeg::send_invite(const Authorization* authorization) {
     cseq = std::to_string(challenge_->cseq + 1) + " INVITE";
   }
   drop_handle();
-  nh_ = nua_handle(nua_, this, SIPTAG_TO_STR(request_.to.c_str()), SIPTAG_FROM_STR(from.c_str()), TAG_END());
+  // Not the stack's "100rel": a buyer's 18x stay unreliable (see apply_settings).
+  nh_ = nua_handle(nua_, this, SIPTAG_TO_STR(request_.to.c_str()), SIPTAG_FROM_STR(from.c_str()),
+                   SIPTAG_SUPPORTED_STR(timers_.expires > 0 ? "timer" : ""), TAG_END());
   if (nh_ == nullptr) return false;
   update_refresh_ = false;
   last_invite_offered_ = offer_.present();
@@ -283,15 +286,21 @@ bool SofiaLeg::authenticate(const OutboundCredentials& credentials) {
   return false;
 }
 
-void SofiaLeg::ack() {
-  if (nh_) nua_ack(nh_, TAG_END());
+void SofiaLeg::ack(const Body& answer) {
+  if (!ack_owed_ || nh_ == nullptr) return;
+  ack_owed_ = false;
+  remember_local(answer);
+  const bool typed = answer.present() && !answer.type.empty();
+  nua_ack(nh_, TAG_IF(typed, SIPTAG_CONTENT_TYPE_STR(answer.type.c_str())),
+          TAG_IF(answer.present(), SIPTAG_PAYLOAD_STR(answer.data.c_str())), TAG_END());
 }
 void SofiaLeg::bye() {
   if (state_ < DialogState::ending) transition(DialogState::ending, "BYE sent");
+  ack({});  // a 2xx whose answer never came is ACKed before the BYE (RFC 3261 13.2.2.4)
   if (nh_) nua_bye(nh_, TAG_END());
 }
-void SofiaLeg::cancel() {
-  if (nh_) nua_cancel(nh_, TAG_END());
+void SofiaLeg::cancel(const std::string& reason) {
+  if (nh_) nua_cancel(nh_, TAG_IF(!reason.empty(), SIPTAG_REASON_STR(reason.c_str())), TAG_END());
 }
 
 void SofiaLeg::send_request(InDialogMethod method, const Body& body) {
@@ -334,6 +343,7 @@ void SofiaLeg::on_invite_response(int status, char const* phrase, sip_t const* s
     if (status < 200) {
       if (status > 100) listener_->on_provisional(status, body);
     } else if (status < 300) {
+      ack_owed_ = true;
       transition(DialogState::answered, std::to_string(status));
       session_ = agree_as_uac(timer_headers(sip), timers_);
       learn_peer_methods(sip);
@@ -356,9 +366,12 @@ void SofiaLeg::on_invite_response(int status, char const* phrase, sip_t const* s
   if ((status == 408 || status == 481) && state_ < DialogState::ending) {  // nua ends the dialog: not a session expiry
     transition(DialogState::ending, "relayed re-INVITE got " + std::to_string(status));
   }
-  if (status < 300) nua_ack(nh_, TAG_END());
   const Body answer = body_of(sip, "application/sdp");
   if (status < 300) {
+    // A re-INVITE without SDP gets the far side's offer in its 2xx: the ACK
+    // carries the answer, which only the other leg's peer can give.
+    ack_owed_ = true;
+    if (last_invite_offered_ || !answer.present()) ack({});
     remember_remote(answer);
     refreshed(agree_as_uac(timer_headers(sip), timers_));
   }
@@ -447,6 +460,18 @@ void SofiaLeg::handle(nua_event_t event, int status, char const* phrase, nua_t* 
       listener_->on_request(InDialogMethod::reinvite, offer);
       return;
     }
+    case nua_i_ack: {
+      const Body answer = body_of(sip, "application/sdp");
+      remember_remote(answer);
+      listener_->on_ack(answer);
+      return;
+    }
+    case nua_i_options:
+      // A dialog probe (SBCs send one every 30-60 s and hang up when it
+      // goes unanswered): the dialog is alive, sipgw says so itself. The
+      // other leg is kept alive by its own session timer, not by this.
+      nua_respond(nh_, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_ALLOW_STR(sofia::kAllowedMethods), TAG_END());
+      return;
     case nua_i_cancel: listener_->on_cancelled(); return;
     case nua_i_bye:
       if (state_ < DialogState::ending) transition(DialogState::ending, "BYE received");

@@ -8,8 +8,10 @@
 // Min-SE, 422 both ways, the refresher) and runs the leg's timer; the leg
 // makes the rest work for a B2BUA without media:
 // - a peer's refresh is answered here with the leg's own last SDP and never
-//   crosses to the other leg (a re-INVITE whose o= line is unchanged or
-//   that has no SDP, an UPDATE without a body);
+//   crosses to the other leg (a re-INVITE whose o= line is unchanged, an
+//   UPDATE without a body); a re-INVITE without SDP is relayed, since only
+//   the far side can make the fresh offer it asks for (delayed offer: the
+//   2xx offer's ACK waits for the other leg's answer, see ack());
 // - as refresher nua sends UPDATE when the peer's Allow lists it (set per
 //   handle from the peer's INVITE or 2xx), else a re-INVITE: on a UAC leg
 //   its last INVITE again, on a UAS leg one without SDP, whose 2xx offer
@@ -77,9 +79,9 @@ class SofiaLeg final : public Leg {
   void respond(int status, const char* phrase, const Body& body, const std::string& headers) override;
   bool invite(const OutboundInvite& request, const std::string& max_forwards, const Body& offer) override;
   bool authenticate(const OutboundCredentials& credentials) override;
-  void ack() override;
+  void ack(const Body& answer) override;
   void bye() override;
-  void cancel() override;
+  void cancel(const std::string& reason) override;
   void send_request(InDialogMethod method, const Body& body) override;
   void answer_request(InDialogMethod method, int status, const Body& body) override;
   void release() override;
@@ -138,6 +140,10 @@ class SofiaLeg final : public Leg {
   // Whether the last INVITE sent on this handle carried SDP: nua's refresh
   // re-sends it, so its 2xx then holds an answer, not an offer.
   bool last_invite_offered_ = false;
+  // A 2xx to our INVITE or relayed re-INVITE not ACKed yet: its offer waits
+  // for the other leg's answer (delayed offer), or the owner has not ACKed
+  // yet. A BYE first sends the ACK the dialog owes.
+  bool ack_owed_ = false;
   Body local_sdp_;            // the SDP this leg last sent its peer
   std::string remote_origin_;  // the o= line of the SDP the peer last sent
   // INFO/UPDATE from the peer, waiting for the other leg's answer, oldest first.

@@ -1,5 +1,7 @@
 #include "routing/headers.h"
 
+#include "routing/tokens.h"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -58,6 +60,9 @@ std::expected<HeaderTemplate, std::string> parse_header_template(std::string_vie
   }
   if (!is_safe_header_value(value)) {
     return std::unexpected("header " + std::string(name) + " has a control character (CR, LF, ...) in its value");
+  }
+  if (auto tokens = check_tokens(value); !tokens) {
+    return std::unexpected("header " + std::string(name) + ": " + tokens.error());
   }
   return HeaderTemplate{std::string(name), std::string(value)};
 }

@@ -21,7 +21,8 @@ bool is_safe_header_value(std::string_view text);
 // a buyer header of that name would corrupt the dialog.
 bool is_reserved_header_name(std::string_view name);
 
-// Parses "Name: value" (value trimmed) and applies the three rules above.
+// Parses "Name: value" (value trimmed) and applies the three rules above;
+// every [token] in the value must be a known one (routing/tokens.h).
 std::expected<HeaderTemplate, std::string> parse_header_template(std::string_view line);
 
 }  // namespace sipgw::routing

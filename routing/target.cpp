@@ -1,6 +1,7 @@
 #include "routing/target.h"
 
 #include "auth/e164.h"
+#include "routing/tokens.h"
 
 #include <cctype>
 
@@ -31,6 +32,13 @@ std::expected<void, std::string> check_sip_rest(std::string_view original, std::
     rest.remove_prefix(at + 1);
   }
   auto host_end = rest.find_first_of(";?");
+  // sipgw has no TLS transport yet: a target that asks for it would fail
+  // every call at the stack; say so when it is provisioned.
+  for (auto param = rest.find(';'); param != std::string_view::npos; param = rest.find(';', param + 1)) {
+    if (has_prefix_ci(rest.substr(param + 1), "transport=tls")) {
+      return std::unexpected("'" + std::string(original) + "' asks for transport=tls; sipgw has no TLS transport yet");
+    }
+  }
   auto hostport = rest.substr(0, host_end);
   std::string_view host = hostport;
   if (!hostport.empty() && hostport.front() == '[') {
@@ -70,12 +78,13 @@ std::expected<TargetKind, std::string> classify_target(std::string_view target) 
   if (has_prefix_ci(target, "sip:")) {
     rest = target.substr(4);
   } else if (has_prefix_ci(target, "sips:")) {
-    rest = target.substr(5);
+    return std::unexpected("target '" + std::string(target) + "' is a sips: URI; sipgw has no TLS transport yet (use sip:)");
   } else {
-    return std::unexpected("target '" + std::string(target) + "' is neither a sip:/sips: URI nor an E.164 number");
+    return std::unexpected("target '" + std::string(target) + "' is neither a sip: URI nor an E.164 number");
   }
   auto ok = check_sip_rest(target, rest, true);
   if (!ok) return std::unexpected(ok.error());
+  if (auto tokens = check_tokens(target); !tokens) return std::unexpected("target '" + std::string(target) + "': " + tokens.error());
   return TargetKind::sip_uri;
 }
 
@@ -84,9 +93,9 @@ std::expected<void, std::string> validate_trunk_proxy(std::string_view uri) {
   if (has_prefix_ci(uri, "sip:")) {
     rest = uri.substr(4);
   } else if (has_prefix_ci(uri, "sips:")) {
-    rest = uri.substr(5);
+    return std::unexpected("trunk proxy '" + std::string(uri) + "' is a sips: URI; sipgw has no TLS transport yet (use sip:)");
   } else {
-    return std::unexpected("trunk proxy '" + std::string(uri) + "' is not a sip:/sips: URI");
+    return std::unexpected("trunk proxy '" + std::string(uri) + "' is not a sip: URI");
   }
   return check_sip_rest(uri, rest, false);
 }

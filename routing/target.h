@@ -1,6 +1,7 @@
-// Buyer targets: where a call is sent. Either a SIP URI (sip: or sips:,
-// dialed as written after token expansion) or an E.164 number, which is
-// sent through the PSTN carrier trunk.
+// Buyer targets: where a call is sent. Either a SIP URI (sip:, dialed as
+// written after token expansion) or an E.164 number, which is sent through
+// the PSTN carrier trunk. sips: and transport=tls are refused until sipgw
+// has a TLS transport, and so is an unknown [token].
 #pragma once
 
 #include <expected>

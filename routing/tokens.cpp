@@ -8,6 +8,44 @@
 
 namespace sipgw::routing {
 
+namespace {
+constexpr std::string_view kFactTokens[] = {"call_uuid",   "postback_key",  "publisher_id", "sub_id",
+                                            "campaign_id", "buyer_id",      "number",       "caller_number",
+                                            "attestation", "verstat"};
+constexpr std::string_view kHeaderToken = "header:";
+
+bool is_token_name_char(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+bool is_header_name_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("-.!%*_+`'~", c) != nullptr;
+}
+}  // namespace
+
+std::string known_tokens() {
+  std::string out;
+  for (auto name : kFactTokens) out.append("[").append(name).append("] ");
+  return out + "[header:Name]";
+}
+
+std::expected<void, std::string> check_tokens(std::string_view text) {
+  for (std::size_t open = text.find('['); open != std::string_view::npos; open = text.find('[', open + 1)) {
+    const auto close = text.find(']', open + 1);
+    if (close == std::string_view::npos) break;
+    const std::string_view inside = text.substr(open + 1, close - open - 1);
+    std::string lower(inside);
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.starts_with(kHeaderToken)) {
+      const std::string_view header = inside.substr(kHeaderToken.size());
+      if (!header.empty() && std::all_of(header.begin(), header.end(), is_header_name_char)) continue;
+      return std::unexpected("[" + std::string(inside) + "] names no header (use [header:Name])");
+    }
+    // Only a bare word can be a token; anything else is not one.
+    if (inside.empty() || !std::all_of(inside.begin(), inside.end(), is_token_name_char)) continue;
+    if (std::find(std::begin(kFactTokens), std::end(kFactTokens), lower) != std::end(kFactTokens)) continue;
+    return std::unexpected("unknown token [" + std::string(inside) + "]; the tokens are " + known_tokens());
+  }
+  return {};
+}
+
 const std::string* fact_token(std::string_view name, const CallFacts& f) {
   if (name == "call_uuid") return &f.call_uuid;
   if (name == "postback_key") return &f.postback_key;

@@ -5,6 +5,7 @@
 // reaches a header, and a URI gets only URI-safe characters.
 #pragma once
 
+#include <expected>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -49,6 +50,15 @@ using TokenLookup = std::function<const std::string*(std::string_view name)>;
 std::string expand_tokens(std::string_view text, const TokenLookup& lookup, TokenContext context);
 // The value of a CallFacts token, or nullptr.
 const std::string* fact_token(std::string_view name, const CallFacts& facts);
+
+// Every [name] in a provisioned buyer target or header value must be one of
+// the tokens above (any case; [header:Name] with a SIP token for Name):
+// an unknown one would be sent literally. Brackets that cannot be a token
+// (an IPv6 host such as [2001:db8::1], "[ ]") are left alone. The error
+// names the token and lists the known ones.
+std::expected<void, std::string> check_tokens(std::string_view text);
+// "[call_uuid] [postback_key] ... [header:Name]", for messages.
+std::string known_tokens();
 
 // Drops control characters (keeps tab): what header_value expansion applies.
 std::string sanitize_header_value(std::string_view value);

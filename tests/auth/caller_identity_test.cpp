@@ -86,6 +86,16 @@ TEST(IdentifyCaller, FromUnlessThePublisherIsTrustedToAssert) {
   EXPECT_EQ(identify_caller({"+15559999999", std::nullopt, true, false}).number, "+15559999999");
 }
 
+TEST(IdentifyCaller, AnEscapedUserIsTheNumberItSpells) {
+  // "%2B" is '+' (RFC 3261 19.1.2): one number, however the publisher wrote it.
+  auto escaped = identify_caller({"%2B15559999999", std::nullopt, false, false});
+  EXPECT_EQ(escaped.number, "+15559999999");
+  EXPECT_TRUE(escaped.usable);
+  EXPECT_EQ(identify_caller({"x", "<sip:%2b15550000001@c>", true, false}).number, "+15550000001");
+  EXPECT_EQ(identify_caller({"100%", std::nullopt, false, false}).number, "100%");  // not an escape: kept
+  EXPECT_EQ(identify_caller({"%4", std::nullopt, false, false}).number, "%4");
+}
+
 TEST(IdentifyCaller, AnonymousCallers) {
   EXPECT_FALSE(identify_caller({"anonymous", std::nullopt, false, false}).usable);
   EXPECT_FALSE(identify_caller({"", std::nullopt, false, false}).usable);

@@ -388,7 +388,11 @@ TEST_F(Ctl, BadInputIsRefusedAndChangesNothing) {
   refused({"buyer", "add", "b9", "--target", "sip:a@b", "--header", "X-A: a\r\nVia: evil"}, "control character");
   refused({"buyer", "add", "b9", "--target", "sip:a@b", "--header", "X-A: a\x01"}, "control character");
   refused({"buyer", "add", "b9", "--target", "sip:a@b", "--header", "Call-ID: x"}, "set by sipgw itself");
-  refused({"buyer", "add", "b9", "--target", "ftp://a"}, "neither a sip:/sips: URI nor an E.164 number");
+  refused({"buyer", "add", "b9", "--target", "ftp://a"}, "neither a sip: URI nor an E.164 number");
+  refused({"buyer", "add", "b9", "--target", "sips:a@b"}, "no TLS transport yet");
+  refused({"buyer", "add", "b9", "--target", "sip:a@b;transport=tls"}, "no TLS transport yet");
+  refused({"buyer", "add", "b9", "--target", "sip:[caller_id]@b"}, "unknown token [caller_id]; the tokens are");
+  refused({"buyer", "add", "b9", "--target", "sip:a@b", "--header", "X-Caller: [caller_id]"}, "unknown token [caller_id]");
   refused({"buyer", "add", "b9", "--target", "+1888"}, "not an E.164 number");
   refused({"buyer", "add", "b9", "--target", "sip:a@b", "--tz", "Mars/Olympus_Mons"}, "unknown time zone");
   refused({"buyer", "add", "b9", "--target", "sip:a@b", "--hours", "weekdays 9-5"}, "do not parse");
@@ -408,7 +412,7 @@ TEST_F(Ctl, BadInputIsRefusedAndChangesNothing) {
   refused({"setting", "set", "nonce_lifetime", "-1"}, "not a whole number of seconds");
   refused({"setting", "set", "header.uuid", "Bad Name"}, "not a SIP header name");
   refused({"setting", "set", "front_end.addresses", "10.0.0.1/8"}, "host bits set");
-  refused({"trunk", "set", "--proxy", "carrier.example.com"}, "not a sip:/sips: URI");
+  refused({"trunk", "set", "--proxy", "carrier.example.com"}, "not a sip: URI");
   refused({"publisher", "remove", "pub1"}, "still has credentials");
   refused({"campaign", "remove", "camp1"}, "still has numbers");
   refused({"buyer", "remove", "b1"}, "still routed");

@@ -60,9 +60,12 @@ class FakeLeg final : public Leg {
     log("authenticate");
     return true;
   }
-  void ack() override { log("ack"); }
+  void ack(const Body& answer) override { log(answer.present() ? "ack " + answer.data : "ack"); }
   void bye() override { log("bye"); }
-  void cancel() override { log("cancel"); }
+  void cancel(const std::string& reason) override {
+    cancel_reason = reason;
+    log("cancel");
+  }
   void send_request(InDialogMethod method, const Body&) override { log("send " + std::string(to_string(method))); }
   void answer_request(InDialogMethod method, int status, const Body&) override {
     log("answer " + std::string(to_string(method)) + " " + std::to_string(status));
@@ -77,6 +80,7 @@ class FakeLeg final : public Leg {
   LegListener* listener = nullptr;
   std::vector<std::string> commands;
   std::string target;
+  std::string cancel_reason;  // the Reason header of the last CANCEL
   bool released = false;
 
  private:
@@ -101,11 +105,12 @@ class CallFlow : public ::testing::Test {
     snapshot = s;
   }
 
-  // Starts a call; buyers are tried b1, b2, b3.
-  void start() {
+  // Starts a call; buyers are tried b1, b2, b3. An empty offer is a
+  // delayed-offer INVITE.
+  void start(Body offer = {"application/sdp", "v=0"}) {
     auto publisher_leg = std::make_unique<FakeLeg>();
     publisher = publisher_leg.get();
-    CallSetup setup{snapshot, &snapshot->campaigns.at("c"), {}, {"application/sdp", "v=0"}, "69", clock.now_ms()};
+    CallSetup setup{snapshot, &snapshot->campaigns.at("c"), {}, std::move(offer), "69", clock.now_ms()};
     setup.facts.call_uuid = "call-1";
     setup.facts.publisher_id = "pub";
     setup.facts.campaign_id = "c";
@@ -189,6 +194,7 @@ TEST_F(CallFlow, CancelRacingTheBuyersAnswerAcksAndHangsUpTheBuyer) {
   buyer(0).listener->on_provisional(180, {});
   publisher->listener->on_cancelled();  // nua already sent 200 CANCEL and 487 INVITE
   EXPECT_TRUE(buyer(0).saw("cancel"));
+  EXPECT_EQ(buyer(0).cancel_reason, "");  // the caller hung up: nothing completed elsewhere
   // The buyer's 200 crossed our CANCEL.
   buyer(0).listener->on_answered(200, "OK", {});
   EXPECT_TRUE(buyer(0).saw("ack"));
@@ -202,25 +208,93 @@ TEST_F(CallFlow, CancelRacingTheBuyersAnswerAcksAndHangsUpTheBuyer) {
   EXPECT_EQ(cdr().final_status, 487);
   EXPECT_EQ(cdr().hangup_cause, "CANCEL");
   EXPECT_EQ(ledger.in_progress("b1"), 0);
+  // The answer nobody took is not a connection: the buyer's caps and the
+  // call's record do not count it.
+  const routing::TimePoint now{std::chrono::milliseconds(clock.now_ms())};
+  EXPECT_EQ(ledger.connected_today("b1", now, date::locate_zone("UTC")), 0);
+  EXPECT_FALSE(cdr().buyer_id.has_value());
 }
 
-TEST_F(CallFlow, ThePublisherHearsOne18xWhateverBuyersRing) {
+TEST_F(CallFlow, ThePublisherHearsRingingOnceAndEveryNewEarlyMedia) {
   start();
   buyer(0).listener->on_provisional(180, {});
-  buyer(0).listener->on_provisional(183, {"application/sdp", "early"});
+  buyer(0).listener->on_provisional(180, {});                          // ringing again: not relayed
+  buyer(0).listener->on_provisional(183, {"application/sdp", "early a"});  // early media after ringing
+  buyer(0).listener->on_provisional(183, {"application/sdp", "early a"});  // the same media again: not relayed
+  EXPECT_EQ(publisher->count("respond 18"), 2);
   buyer(0).listener->on_failed(486, "Busy Here");
   ASSERT_EQ(buyer_legs.size(), 2u);
   buyer(1).listener->on_provisional(180, {});
-  EXPECT_EQ(publisher->count("respond 18"), 1);
+  EXPECT_EQ(publisher->count("respond 18"), 2);
+  buyer(1).listener->on_provisional(183, {"application/sdp", "early b"});  // the next buyer's early media
+  EXPECT_EQ(publisher->count("respond 18"), 3);
   EXPECT_EQ(call->state(), CallState::early);
   buyer(1).listener->on_answered(200, "OK", {});
   EXPECT_TRUE(publisher->saw("respond 200"));
+}
+
+TEST_F(CallFlow, AFirstBuyerFailingBeforeAnyRingingGivesThePublisherLocalRinging) {
+  start();
+  EXPECT_EQ(publisher->count("respond 18"), 0);
+  buyer(0).listener->on_failed(503, "Service Unavailable");
+  EXPECT_TRUE(publisher->saw("respond 180"));
+  EXPECT_EQ(call->state(), CallState::early);
+  ASSERT_EQ(buyer_legs.size(), 2u);
+  buyer(1).listener->on_provisional(180, {});
+  EXPECT_EQ(publisher->count("respond 18"), 1);  // already ringing
+}
+
+TEST_F(CallFlow, ADelayedOfferIsAnsweredInThePublishersAckWhichCompletesTheBuyersAck) {
+  start({});
+  buyer(0).listener->on_answered(200, "OK", {"application/sdp", "buyer offer"});
+  EXPECT_FALSE(buyer(0).saw("ack"));  // the answer is the publisher's to give
+  EXPECT_TRUE(publisher->saw("respond 200"));
+  publisher->listener->on_ack({"application/sdp", "publisher answer"});
+  EXPECT_TRUE(buyer(0).saw("ack publisher answer"));
+}
+
+TEST_F(CallFlow, ABuyersReinviteWithoutSdpGetsThePublishersOfferAndTheBuyersAnswerInTheAck) {
+  start();
+  buyer(0).listener->on_answered(200, "OK", {"application/sdp", "buyer answer"});
+  publisher->listener->on_ack({});
+  buyer(0).listener->on_request(InDialogMethod::reinvite, {});
+  EXPECT_TRUE(publisher->saw("send re-INVITE"));
+  publisher->listener->on_request_answered(InDialogMethod::reinvite, 200, {"application/sdp", "publisher offer"});
+  EXPECT_TRUE(buyer(0).saw("answer re-INVITE 200"));
+  buyer(0).listener->on_ack({"application/sdp", "buyer answer 2"});
+  EXPECT_TRUE(publisher->saw("ack buyer answer 2"));
+}
+
+TEST_F(CallFlow, FailoverAfterEarlyMediaResynchronisesThePublisherWithTheAnsweringBuyer) {
+  start();
+  buyer(0).listener->on_provisional(183, {"application/sdp", "early a"});
+  buyer(0).listener->on_failed(480, "Temporarily Unavailable");
+  buyer(1).listener->on_answered(200, "OK", {"application/sdp", "answer b"});
+  EXPECT_FALSE(publisher->saw("send re-INVITE"));  // not before the publisher's ACK
+  publisher->listener->on_ack({});
+  EXPECT_TRUE(publisher->saw("send re-INVITE"));
+  // A peer's re-INVITE meanwhile is glare.
+  buyer(1).listener->on_request(InDialogMethod::reinvite, {"application/sdp", "x"});
+  EXPECT_TRUE(buyer(1).saw("answer re-INVITE 491"));
+  publisher->listener->on_request_answered(InDialogMethod::reinvite, 200, {"application/sdp", "fresh offer"});
+  EXPECT_TRUE(buyer(1).saw("send re-INVITE"));
+  buyer(1).listener->on_request_answered(InDialogMethod::reinvite, 200, {"application/sdp", "answer b2"});
+  EXPECT_TRUE(publisher->saw("ack answer b2"));
+}
+
+TEST_F(CallFlow, NoResyncWhenTheEarlyMediaWasTheAnsweringBuyersOwn) {
+  start();
+  buyer(0).listener->on_provisional(183, {"application/sdp", "answer a"});
+  buyer(0).listener->on_answered(200, "OK", {"application/sdp", "answer a"});
+  publisher->listener->on_ack({});
+  EXPECT_FALSE(publisher->saw("send re-INVITE"));
 }
 
 TEST_F(CallFlow, ConnectTimeoutMovesOnAndALate200FromTheAbandonedBuyerIsAckedAndHungUp) {
   start();
   clock.advance(5s);  // b1's connect timeout: no 18x
   EXPECT_TRUE(buyer(0).saw("cancel"));
+  EXPECT_EQ(buyer(0).cancel_reason, "SIP;cause=200;text=\"Call completed elsewhere\"");
   ASSERT_EQ(buyer_legs.size(), 2u);
   EXPECT_EQ(buyer(1).target, "sip:b2@pbx.example.com");
   EXPECT_EQ(ledger.in_progress("b1"), 0);

@@ -62,6 +62,27 @@ TEST(Outbound, NoSubIdMeansNoSidHeaderAndNamesFollowSettings) {
   EXPECT_EQ(out->extra_headers.rfind("X-Call-UUID: ", 0), 0u);
 }
 
+TEST(Outbound, AHeaderWhoseTokensExpandToNothingIsLeftOut) {
+  routing::Snapshot s;
+  auto f = facts();
+  f.sub_id.clear();
+  auto buyer = sip_buyer();
+  buyer.headers = {{"X-Sub", "[sub_id]"}, {"X-Sub-Pair", " [sub_id] [sub_id] "}, {"X-Tagged", "sub=[sub_id]"}};
+  auto out = build_outbound_invite(s, buyer, f, "gw");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->extra_headers.find("X-Sub"), std::string::npos) << out->extra_headers;
+  EXPECT_NE(out->extra_headers.find("\r\nX-Tagged: sub="), std::string::npos) << out->extra_headers;  // text of its own
+}
+
+TEST(Outbound, TheCallersNumberIsEscapedOnce) {
+  routing::Snapshot s;
+  auto f = facts();
+  f.caller_number = "+1555#123";
+  auto out = build_outbound_invite(s, sip_buyer(), f, "gw");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->from, "<sip:+1555%23123@gw>");
+}
+
 TEST(Outbound, InjectedCrLfNeverReachesAHeader) {
   routing::Snapshot s;
   auto f = facts();

@@ -136,10 +136,7 @@ TEST_F(CallPath, ByeFromTheBuyerReachesThePublisher) {
 
 TEST_F(CallPath, BuyerChallengeIsAnsweredWithConfiguredCredentials) {
   provision_basic();
-  db::BuyerChanges change;
-  change.auth_user = "gw-user";
-  change.auth_password = "gw-pass";
-  ok(admin().update_buyer("buyer1", change));
+  set_buyer_credentials("gw-user", "gw-pass");
   start_gateway();
   auto b = buyer("buyer_challenges.xml", {"-key", "auth_user", "gw-user", "-key", "auth_password", "gw-pass"});
   PublisherPlan plan;

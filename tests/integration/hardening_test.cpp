@@ -12,7 +12,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE";
+constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, INFO, UPDATE";
 
 class Hardening : public GatewayTest {
  protected:
@@ -182,10 +182,7 @@ TEST_F(Hardening, BuyersInDialogReferIsRefusedAndTheCallGoesOn) {
 // trunk's credentials reach the buyer's verifyauth whole.
 TEST_F(Hardening, OutboundCredentialsWithColonsAuthenticateToABuyer) {
   provision_basic();
-  db::BuyerChanges change;
-  change.auth_user = "gw:user";
-  change.auth_password = "p:a ss;w@rd,x=1:";
-  ok(admin().update_buyer("buyer1", change));
+  set_buyer_credentials("gw:user", "p:a ss;w@rd,x=1:");
   start_gateway();
   auto b = buyer("buyer_challenges.xml", {"-key", "auth_user", "gw:user", "-key", "auth_password", "p:a ss;w@rd,x=1:"});
   expect_calls({&b}, PublisherPlan{}, {"-d", "50"});

@@ -263,6 +263,14 @@ class GatewayTest : public ::testing::Test {
     ok(a.add_route("camp1", "buyer1", 0, 1));
   }
 
+  // buyer1 answers its challenges with these (stored as sipgwctl would).
+  void set_buyer_credentials(const std::string& user, const std::string& password) {
+    db::BuyerChanges change;
+    change.auth_user = user;
+    change.auth_password = password;
+    ok(admin().update_buyer("buyer1", change));
+  }
+
   void start_gateway(std::vector<std::string> extra = {}, const std::string& listen_host = "127.0.0.1") {
     std::vector<std::string> argv = {SIPGW_PATH, "--db", db_path_, "--listen", "udp:" + listen_host + ":" + std::to_string(sip_port_),
                                      "--listen", "tcp:" + listen_host + ":" + std::to_string(sip_port_), "--log-level", "debug",

@@ -63,7 +63,7 @@ TEST_F(Routing, BuyerThatNeverAnswersIsAbandonedAtTheRingTimeout) {
   add_buyer("silent", buyer_port_, 0);
   add_buyer("answers", second_port_, 1);
   start_gateway();
-  auto silent = buyer("buyer_ring.xml");
+  auto silent = buyer("buyer_ring_abandoned.xml");  // its CANCEL says "completed elsewhere"
   auto good = answering_buyer({"pub1", std::nullopt, "camp1"}, second_port_);
   auto p = place({}, {"-d", "50"});
   EXPECT_EQ(p.wait(), 0);

@@ -26,6 +26,15 @@ TEST(Headers, RefusesBadNamesAndValues) {
   EXPECT_TRUE(parse_header_template("X-A: a\tb"));
 }
 
+TEST(Headers, RefusesAnUnknownTokenAndKeepsBracketsThatAreNoToken) {
+  auto h = parse_header_template("X-Caller: [caller_id]");
+  ASSERT_FALSE(h);
+  EXPECT_NE(h.error().find("unknown token [caller_id]; the tokens are [call_uuid]"), std::string::npos) << h.error();
+  EXPECT_FALSE(parse_header_template("X-Zip: [header:]"));
+  EXPECT_TRUE(parse_header_template("X-Zip: [header:X-Lead-Zip] [Sub_ID]"));
+  EXPECT_TRUE(parse_header_template("X-Note: [ok 1] [2001:db8::1] [] [a-b]"));
+}
+
 TEST(Headers, RefusesHeadersTheB2buaOwns) {
   for (const char* name : {"Via", "call-id", "i", "From", "To", "CSeq", "Contact", "Content-Length", "Max-Forwards"}) {
     EXPECT_FALSE(parse_header_template(std::string(name) + ": x")) << name;
