@@ -27,12 +27,12 @@ bool udp_port_taken(const char* ip, int port) {
 
 class ScaleOut : public GatewayTest {
  protected:
-  void provision(db::Connection& c) {
+  void provision(db::Connection& c, std::int64_t ring_timeout = 30) {
     db::Admin a(c);
     ok(a.add_domain("ip.test", "ip", std::nullopt, std::nullopt));
     ok(a.add_publisher("pub1", "", std::nullopt));
     ASSERT_TRUE(a.add_allowlist(kPublisher, "pub1", "the publisher, seen through Kamailio"));
-    ok(a.add_campaign("camp1", "", 30));
+    ok(a.add_campaign("camp1", "", ring_timeout));
     ok(a.add_number("+18882223333", "camp1", std::nullopt));
     db::BuyerChanges b;
     b.target = "sip:agentqueue@127.0.0.1:" + std::to_string(buyer_port_);
@@ -40,6 +40,23 @@ class ScaleOut : public GatewayTest {
     ok(a.add_buyer("buyer1", b));
     ok(a.add_route("camp1", "buyer1", 0, 1));
     ok(a.set_setting("front_end.addresses", kFrontEnd));
+  }
+
+  // Two provisioned gateways (the test's own and a second one on db2_,
+  // second_gateway_ on port2_) and Kamailio in front of both.
+  void start_front_end_and_two_gateways(std::int64_t ring_timeout = 30) {
+    provision(db_, ring_timeout);
+    {
+      auto c = db::Connection::open(db2_, db::Connection::Mode::read_write_create);
+      ASSERT_TRUE(c && db::migrate(*c));
+      provision(*c, ring_timeout);
+    }
+    start_gateway({}, "127.0.0.1");
+    port2_ = free_port();
+    second_gateway_ = start_second_gateway(db2_, port2_, dir_.file("sipgw2.log"));
+    logs_.emplace_back("sipgw2", dir_.file("sipgw2.log"));
+    kamailio_ = start_kamailio({sip_port_, port2_});
+    ASSERT_TRUE(kamailio_.running());
   }
 
   Process start_second_gateway(const std::string& db_path, int port, const std::string& log) {
@@ -54,6 +71,25 @@ class ScaleOut : public GatewayTest {
     return c ? static_cast<std::size_t>(c->query_int("SELECT count(*) FROM calls WHERE final_status = 200").value_or(0)) : 0;
   }
 
+  // Kamailio with the project's config in front of the gateways on these
+  // ports; kamailio_port_ is where publishers send.
+  Process start_kamailio(const std::vector<int>& gateway_ports) {
+    kamailio_port_ = free_port();
+    std::string lines;
+    for (int port : gateway_ports) lines += "1 sip:127.0.0.1:" + std::to_string(port) + "\n";
+    const auto list = write_scenario("dispatcher.list", lines);
+    std::filesystem::create_directories(dir_.file("kamailio-run"));
+    Process kamailio({"kamailio", "-DD", "-E", "-f", std::string(DEPLOY_DIR) + "/kamailio/kamailio.cfg", "-Y",
+                      dir_.file("kamailio-run"), "-m", "64", "-M", "8", "-A",
+                      "LISTEN=udp:" + std::string(kFrontEnd) + ":" + std::to_string(kamailio_port_), "-A",
+                      "DISPATCHER_LIST=\"" + list + "\"", "-A", "DS_PING_INTERVAL=1"},
+                     dir_.file("kamailio.log"));
+    logs_.emplace_back("kamailio", dir_.file("kamailio.log"));
+    EXPECT_TRUE(eventually([&] { return !kamailio.running() || udp_port_taken(kFrontEnd, kamailio_port_); }));
+    EXPECT_TRUE(kamailio.running()) << slurp(dir_.file("kamailio.log"));
+    return kamailio;
+  }
+
   Process place_through_kamailio(int calls, int kamailio_port) {
     auto file = write_scenario("publisher-lb-" + std::to_string(++scenarios_) + ".xml", publisher_xml({}));
     std::vector<std::string> args = {std::string(kFrontEnd) + ":" + std::to_string(kamailio_port), "-sf", file, "-p",
@@ -61,34 +97,18 @@ class ScaleOut : public GatewayTest {
                                      "-d", "20"};
     return sipp("publisher-lb-" + std::to_string(scenarios_), args, kPublisher);
   }
+  int kamailio_port_ = 0;
+  const std::string db2_ = dir_.file("gw2.db");
+  int port2_ = 0;
+  Process second_gateway_;
+  Process kamailio_;
 };
 
 TEST_F(ScaleOut, KamailioSpreadsCallsAndFailsOverWhenAGatewayDies) {
   if (std::system("command -v kamailio > /dev/null") != 0) GTEST_SKIP() << "kamailio is not installed";
-  provision(db_);
-  const std::string db2 = dir_.file("gw2.db");
-  {
-    auto c = db::Connection::open(db2, db::Connection::Mode::read_write_create);
-    ASSERT_TRUE(c && db::migrate(*c));
-    provision(*c);
-  }
-  start_gateway({}, "127.0.0.1");
-  const int port2 = free_port();
-  auto gateway2 = start_second_gateway(db2, port2, dir_.file("sipgw2.log"));
-  logs_.emplace_back("sipgw2", dir_.file("sipgw2.log"));
-
-  const int kamailio_port = free_port();
-  const auto list = write_scenario("dispatcher.list", "1 sip:127.0.0.1:" + std::to_string(sip_port_) + "\n1 sip:127.0.0.1:" +
-                                                          std::to_string(port2) + "\n");
-  std::filesystem::create_directories(dir_.file("kamailio-run"));
-  Process kamailio({"kamailio", "-DD", "-E", "-f", std::string(DEPLOY_DIR) + "/kamailio/kamailio.cfg", "-Y",
-                    dir_.file("kamailio-run"), "-m", "64", "-M", "8", "-A",
-                    "LISTEN=udp:" + std::string(kFrontEnd) + ":" + std::to_string(kamailio_port), "-A",
-                    "DISPATCHER_LIST=\"" + list + "\"", "-A", "DS_PING_INTERVAL=1"},
-                   dir_.file("kamailio.log"));
-  logs_.emplace_back("kamailio", dir_.file("kamailio.log"));
-  ASSERT_TRUE(eventually([&] { return !kamailio.running() || udp_port_taken(kFrontEnd, kamailio_port); }));
-  ASSERT_TRUE(kamailio.running()) << slurp(dir_.file("kamailio.log"));
+  start_front_end_and_two_gateways();
+  const std::string& db2 = db2_;
+  const int kamailio_port = kamailio_port_;
 
   // Four calls, one after another: round-robin gives each gateway two.
   {
@@ -114,6 +134,29 @@ TEST_F(ScaleOut, KamailioSpreadsCallsAndFailsOverWhenAGatewayDies) {
   }
   ASSERT_TRUE(eventually([&] { return cdr_count(db2) == 6; }));
   EXPECT_EQ(cdr_count(db_path_), 2u);
+}
+
+// The front end fails a call over only when its gateway never answered: a
+// buyer ringing for 70 s (longer than tm's old 60 s fr_inv_timer) is rung
+// once, through one gateway, and answers; no second gateway sees the call.
+TEST_F(ScaleOut, ACallRingingSeventySecondsThroughTheFrontIsNeverRunTwice) {
+  if (std::system("command -v kamailio > /dev/null") != 0) GTEST_SKIP() << "kamailio is not installed";
+  start_front_end_and_two_gateways(90);
+  const std::string& db2 = db2_;
+
+  auto b = buyer("buyer_rings_long.xml", {"-timeout", "120"});  // a second INVITE would fail it
+  auto file = write_scenario("publisher-ringing.xml", publisher_xml({}));
+  auto p = sipp("publisher-ringing", {std::string(kFrontEnd) + ":" + std::to_string(kamailio_port_), "-sf", file, "-p",
+                                      std::to_string(free_port()), "-m", "1", "-timeout", "120"},
+                kPublisher);
+  EXPECT_EQ(p.wait(120s), 0) << "publisher";
+  EXPECT_EQ(b.wait(30s), 0) << "buyer";
+  EXPECT_TRUE(eventually([&] { return cdr_count(db_path_) + cdr_count(db2) == 1; }));
+  auto all_calls = [](const std::string& path) {
+    auto c = db::Connection::open(path, db::Connection::Mode::read_only);
+    return c ? c->query_int("SELECT count(*) FROM calls").value_or(-1) : -1;
+  };
+  EXPECT_EQ(all_calls(db_path_) + all_calls(db2), 1);  // no re-run call anywhere
 }
 
 TEST_F(ScaleOut, AForgedSourceHeaderFromAnyoneButTheFrontEndIsIgnored) {
