@@ -28,12 +28,29 @@ NonceIssuer NonceIssuer::with_random_secret() {
   return NonceIssuer(secret);
 }
 
-std::string NonceIssuer::mac(std::string_view payload_hex, std::string_view realm) const {
+std::optional<NonceIssuer::Secret> NonceIssuer::secret_from_hex(std::string_view hex) {
+  Secret secret{};
+  if (hex.size() != secret.size() * 2) return std::nullopt;
+  for (std::size_t i = 0; i < secret.size(); ++i) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, value, 16);
+    if (ec != std::errc{} || end != hex.data() + 2 * i + 2) return std::nullopt;
+    secret[i] = static_cast<unsigned char>(value);
+  }
+  return secret;
+}
+
+void NonceIssuer::use_secrets(const Secret& current, const std::optional<Secret>& previous) {
+  secret_ = current;
+  previous_ = previous;
+}
+
+std::string NonceIssuer::mac(const Secret& secret, std::string_view payload_hex, std::string_view realm) {
   std::string input;
   input.append(payload_hex).append(":").append(realm);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest, &length);
   return to_hex(digest, kMacHex / 2);
 }
@@ -44,7 +61,7 @@ std::string NonceIssuer::issue(std::string_view realm, std::int64_t now_seconds)
   for (int i = 0; i < 8; ++i) payload[i] = static_cast<unsigned char>(t >> (8 * (7 - i)));
   RAND_bytes(payload + 8, 8);
   std::string nonce = to_hex(payload, sizeof payload);
-  nonce += mac(nonce, realm);
+  nonce += mac(secret_, nonce, realm);
   return nonce;
 }
 
@@ -52,7 +69,10 @@ NonceVerdict NonceIssuer::verify(std::string_view nonce, std::string_view realm,
                                  std::int64_t lifetime_seconds) const {
   if (nonce.size() != kPayloadHex + kMacHex) return NonceVerdict::invalid;
   auto payload = nonce.substr(0, kPayloadHex);
-  if (!constant_time_equal(mac(payload, realm), nonce.substr(kPayloadHex))) return NonceVerdict::invalid;
+  const auto signature = nonce.substr(kPayloadHex);
+  const bool ours = constant_time_equal(mac(secret_, payload, realm), signature) ||
+                    (previous_ && constant_time_equal(mac(*previous_, payload, realm), signature));
+  if (!ours) return NonceVerdict::invalid;
   std::uint64_t issued = 0;
   auto [end, ec] = std::from_chars(payload.data(), payload.data() + 16, issued, 16);
   if (ec != std::errc{} || end != payload.data() + 16) return NonceVerdict::invalid;

@@ -1,6 +1,9 @@
 // Stateless digest nonces: the nonce carries its own issue time and an HMAC
-// under a per-process secret, so verifying needs no table of issued nonces
-// and a restart simply invalidates them (clients get a fresh 407).
+// under a secret, so verifying needs no table of issued nonces. The secret
+// is per process (a restart invalidates the nonces: clients get a fresh
+// 407) unless the deployment provisions one that all its gateways share,
+// so that an authenticated retry may land on any of them; the secret it
+// replaced keeps verifying until the next rotation.
 //
 // Replay protection needs a little state: NonceCountTracker remembers the
 // highest nonce-count seen per nonce until the nonce expires.
@@ -8,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -23,6 +27,12 @@ class NonceIssuer {
   explicit NonceIssuer(const Secret& secret) : secret_(secret) {}
   // A secret from the OS random generator.
   static NonceIssuer with_random_secret();
+  // 64 hex characters (either case) as a secret, or nothing.
+  static std::optional<Secret> secret_from_hex(std::string_view hex);
+
+  // Signs new nonces with current from now on; nonces under previous (if
+  // any) still verify.
+  void use_secrets(const Secret& current, const std::optional<Secret>& previous);
 
   // 64 hex characters bound to the realm and the issue time (Unix seconds).
   std::string issue(std::string_view realm, std::int64_t now_seconds) const;
@@ -33,8 +43,9 @@ class NonceIssuer {
                       std::int64_t lifetime_seconds) const;
 
  private:
-  std::string mac(std::string_view payload_hex, std::string_view realm) const;
+  static std::string mac(const Secret& secret, std::string_view payload_hex, std::string_view realm);
   Secret secret_;
+  std::optional<Secret> previous_;
 };
 
 // Not thread-safe: owned by the SIP thread.

@@ -137,6 +137,14 @@ class Admin {
                                    bool override_allowlist, std::int64_t now_ms);
   // Bans still in force at now_ms, newest first.
   AdminResult<Records> list_bans(std::int64_t now_ms);
+
+  // The digest nonce secret the deployment's gateways share: 64 hex
+  // characters (32 random bytes, e.g. openssl rand -hex 32), the same on
+  // every gateway behind one front end. The secret it replaces keeps
+  // verifying nonces as 'previous' until the next rotation.
+  AdminResult<void> set_nonce_secret(const std::string& hex, std::int64_t now_ms);
+  // Which secrets are set and when: never the secrets themselves.
+  AdminResult<Records> nonce_secret_status();
   AdminResult<void> remove_ban(const std::string& cidr);
   // The daemon's own ban of one address (after repeated authentication
   // failures or a request flood: the note says which). Replaces an older

@@ -3,6 +3,7 @@
 
 #include "auth/cidr.h"
 #include "auth/digest.h"
+#include "auth/nonce.h"
 #include "routing/provisioning.h"
 
 // Admin: domains, publishers, credentials, allowlist: who may send calls.
@@ -318,6 +319,29 @@ AdminResult<Records> Admin::list_bans(std::int64_t now_ms) {
                "SELECT cidr, origin, created_at, expires_at, note FROM bans WHERE expires_at IS NULL OR expires_at > ? "
                "ORDER BY created_at DESC, cidr",
                now_ms);
+}
+
+AdminResult<void> Admin::set_nonce_secret(const std::string& hex, std::int64_t now_ms) {
+  if (!auth::NonceIssuer::secret_from_hex(hex)) {
+    return std::unexpected(invalid("a nonce secret is 64 hex characters (32 bytes: openssl rand -hex 32); got " +
+                                   std::to_string(hex.size()) + " characters"));
+  }
+  std::string lower = hex;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return in_transaction(db_, [&]() -> AdminResult<void> {
+    auto current = db_.prepare("SELECT secret FROM nonce_secrets WHERE slot = 'current'");
+    if (!current) return std::unexpected(from_db(current.error()));
+    auto row = current->step();
+    if (!row) return std::unexpected(from_db(row.error()));
+    if (*row && current->text(0) == lower) return {};  // the same secret again: nothing rotates
+    if (auto ok = run(db_, "DELETE FROM nonce_secrets WHERE slot = 'previous'"); !ok) return ok;
+    if (auto ok = run(db_, "UPDATE nonce_secrets SET slot = 'previous' WHERE slot = 'current'"); !ok) return ok;
+    return run(db_, "INSERT INTO nonce_secrets (slot, secret, set_at) VALUES ('current', ?, ?)", lower, now_ms);
+  });
+}
+
+AdminResult<Records> Admin::nonce_secret_status() {
+  return query(db_, "SELECT slot, set_at FROM nonce_secrets ORDER BY slot = 'previous'");
 }
 
 AdminResult<void> Admin::remove_ban(const std::string& cidr_text) {

@@ -197,6 +197,25 @@ void setup_ban(CLI::App& app, Ctl& ctl) {
   add_remove_command(ban, ctl, "lift a ban", "CIDR", [](Admin& a, const std::string& cidr) { return a.remove_ban(cidr); });
 }
 
+void setup_nonce_secret(CLI::App& app, Ctl& ctl) {
+  auto* secret = app.add_subcommand(
+      "nonce-secret", "the digest nonce secret every gateway behind one front end shares (so a retry may land on any)");
+  secret->require_subcommand(1, 1);
+  auto* set = secret->add_subcommand(
+      "set", "set (or rotate) it: 64 hex characters from stdin or a prompt, e.g. openssl rand -hex 32; the old one "
+             "keeps verifying until the next rotation. Set the same one on every gateway");
+  set->callback([&ctl] {
+    ctl.action = [](Admin& a) {
+      auto hex = read_secret("Nonce secret (64 hex characters): ", false);
+      if (!hex) return fail(kExitInvalid, hex.error());
+      return done(a.set_nonce_secret(*hex, now_ms()), "nonce secret set");
+    };
+  });
+  secret->add_subcommand("show", "which secrets are set and when (never the secrets)")->callback([&ctl] {
+    ctl.action = [&ctl](Admin& a) { return output(ctl.json, a.nonce_secret_status()); };
+  });
+}
+
 void setup_allowlist(CLI::App& app, Ctl& ctl) {
   auto o = std::make_shared<AllowlistOptions>();
   auto* allow = app.add_subcommand("allowlist", "source-IP allowlist: CIDR -> publisher (longest match wins)");

@@ -57,6 +57,7 @@ void setup_publisher(CLI::App& app, Ctl& ctl);
 void setup_credential(CLI::App& app, Ctl& ctl);
 void setup_allowlist(CLI::App& app, Ctl& ctl);
 void setup_ban(CLI::App& app, Ctl& ctl);
+void setup_nonce_secret(CLI::App& app, Ctl& ctl);
 void setup_campaign(CLI::App& app, Ctl& ctl);
 void setup_number(CLI::App& app, Ctl& ctl);
 void setup_buyer(CLI::App& app, Ctl& ctl);

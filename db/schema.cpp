@@ -224,6 +224,18 @@ CREATE TABLE postback_outbox (
 CREATE INDEX postback_outbox_due ON postback_outbox (state, next_attempt_at);
 CREATE INDEX postback_outbox_by_call ON postback_outbox (call_uuid, receiver, id);
 )sql",
+      // 6: the digest nonce secret a deployment's gateways share, and
+      // buyers trusted with the caller's asserted identity.
+      R"sql(
+-- 'current' signs new nonces; 'previous' (the one it replaced) still
+-- verifies, so a rotation costs no client a failed call. Hex, never printed.
+CREATE TABLE nonce_secrets (
+  slot    TEXT PRIMARY KEY CHECK (slot IN ('current', 'previous')),
+  secret  TEXT NOT NULL CHECK (length(secret) = 64),
+  set_at  INTEGER NOT NULL  -- Unix milliseconds
+) WITHOUT ROWID;
+ALTER TABLE buyers ADD COLUMN pass_asserted_identity INTEGER NOT NULL DEFAULT 0 CHECK (pass_asserted_identity IN (0, 1));
+)sql",
   };
   return kMigrations;
 }

@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1, 1);
   app.add_option("--db", ctl.db_path, "SQLite database (default $SIPGW_DB, else ./sipgw.db)");
   app.add_flag("--json", ctl.json, "machine-readable output for list/show");
-  for (auto setup : {setup_init, setup_domain, setup_publisher, setup_credential, setup_allowlist, setup_ban, setup_campaign,
+  for (auto setup : {setup_init, setup_domain, setup_publisher, setup_credential, setup_allowlist, setup_ban, setup_nonce_secret,
+                     setup_campaign,
                      setup_number, setup_buyer, setup_route, setup_trunk, setup_setting, setup_calls, setup_block, setup_postback}) {
     setup(app, ctl);
   }

@@ -156,6 +156,11 @@ DbResult<void> load_postback_events(LoadContext& c) {
   });
 }
 
+DbResult<void> load_nonce_secrets(LoadContext& c) {
+  return for_each_row(c.connection, "SELECT secret FROM nonce_secrets ORDER BY slot = 'previous'",
+                      [&](Statement& stmt) { c.snapshot.nonce_secrets.push_back(stmt.text(0)); });
+}
+
 DbResult<void> load_trunk_and_settings(LoadContext& c) {
   auto trunk = c.connection.prepare("SELECT proxy, auth_user, auth_password, from_domain FROM trunk WHERE id = 1");
   if (!trunk) return std::unexpected(trunk.error());
@@ -182,7 +187,7 @@ DbResult<std::shared_ptr<const routing::Snapshot>> load_snapshot(Connection& con
   LoadContext context{connection, *snapshot};
   DbResult<void> ok;
   for (auto step : {load_domains, load_publishers, load_credentials, load_allowlist, load_bans, load_campaigns_and_routes,
-                    load_numbers, load_buyers, load_blocks, load_postback_events,
+                    load_numbers, load_buyers, load_blocks, load_postback_events, load_nonce_secrets,
                     load_trunk_and_settings}) {
     ok = step(context);
     if (!ok) break;

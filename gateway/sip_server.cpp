@@ -152,6 +152,11 @@ struct SipServer::Impl final : SipPumpHandler {
   bool rate_exempt(const auth::IpAddress& source) const;
   void maybe_shut_down();
   void publish_buyer_caps();
+  // The nonce secrets of the snapshot (shared by the deployment's gateways)
+  // sign and verify from now on; none provisioned: the random one of this
+  // process, as before.
+  void apply_nonce_secrets();
+  std::vector<std::string> applied_nonce_secrets;  // what the issuer holds, as provisioned
   // Screening (routing/screening.h) of an admitted INVITE: the refusal to
   // send, or nullopt with the call's facts completed from the INVITE.
   std::optional<Refusal> screen(const IncomingInvite& invite, const Admitted& admitted, const routing::Snapshot& snap,
@@ -167,6 +172,7 @@ void SipServer::Impl::run(std::promise<std::expected<void, std::string>>& starte
                                 [this](const std::string& uri) { return pump.make_buyer_leg(uri); },
                                 [this](const std::string& uri) { return pump.from_host(uri); }});
   publish_buyer_caps();
+  apply_nonce_secrets();
   // Linux reports twice what it granted (half is its own bookkeeping).
   if (const std::size_t granted = drop_filter.udp_receive_buffer() / 2; granted > 0 && granted < (4u << 20)) {
     spdlog::warn("the SIP UDP receive buffer is {} KB (net.core.rmem_max caps it): bursts may be dropped by the "
@@ -467,6 +473,22 @@ void SipServer::Impl::refused_new_request() {
   if (surge.refused(pump.clock().now_ms())) surge_changed();
 }
 
+void SipServer::Impl::apply_nonce_secrets() {
+  const auto& provisioned = snapshot->nonce_secrets;
+  if (provisioned == applied_nonce_secrets) return;
+  std::optional<auth::NonceIssuer::Secret> current, previous;
+  if (!provisioned.empty()) current = auth::NonceIssuer::secret_from_hex(provisioned[0]);
+  if (provisioned.size() > 1) previous = auth::NonceIssuer::secret_from_hex(provisioned[1]);
+  if (current) {
+    digest.issuer.use_secrets(*current, previous);
+    spdlog::info("digest nonces: the deployment's shared secret{}", previous ? " (and the one it replaced)" : "");
+  } else {
+    digest.issuer = auth::NonceIssuer::with_random_secret();
+    spdlog::info("digest nonces: a secret of this gateway's own (none provisioned: sipgwctl nonce-secret set)");
+  }
+  applied_nonce_secrets = provisioned;
+}
+
 // The stacks take the new transaction lifetime (nta shortens the timers of
 // transactions already waiting too).
 void SipServer::Impl::surge_changed() {
@@ -628,6 +650,7 @@ void SipServer::update_snapshot(std::shared_ptr<const routing::Snapshot> snapsho
     impl->guard.snapshot_loaded(*impl->snapshot);
     impl->publish_bans();
     impl->publish_buyer_caps();
+    impl->apply_nonce_secrets();
   });
 }
 

@@ -133,6 +133,10 @@ struct Snapshot {
   std::optional<Trunk> trunk;
   BlockList blocks;
   std::vector<std::string> postback_events;  // events some postback subscribes to
+  // The digest nonce secrets the deployment shares (64 hex characters each):
+  // the current one first, then the one it replaced. Empty: each gateway
+  // keeps a random secret of its own.
+  std::vector<std::string> nonce_secrets;
   Settings settings;
 
   static std::string credential_key(std::string_view username, std::string_view realm);

@@ -324,6 +324,28 @@ TEST_F(Ctl, BansAreAddedListedAndLiftedAndNeverShadowTheAllowlistSilently) {
   EXPECT_EQ(bans[0]["cidr"], "2001:db8::/48");
 }
 
+TEST_F(Ctl, TheNonceSecretIsSetFromStdinRotatesAndIsNeverShown) {
+  const std::string first(64, 'a'), second = std::string(32, '0') + std::string(32, 'F');
+  refused({"nonce-secret", "set"}, "64 hex characters", "abc\n");
+  refused({"nonce-secret", "set"}, "64 hex characters", std::string(63, 'a') + "g\n");
+  ok({"nonce-secret", "set"}, first + "\n");
+  auto shown = json({"nonce-secret", "show"});
+  ASSERT_EQ(shown.size(), 1u);
+  EXPECT_EQ(shown[0]["slot"], "current");
+  ok({"nonce-secret", "set"}, second + "\n");  // a rotation: the first stays as previous
+  shown = json({"nonce-secret", "show"});
+  ASSERT_EQ(shown.size(), 2u);
+  EXPECT_EQ(shown[0]["slot"], "current");
+  EXPECT_EQ(shown[1]["slot"], "previous");
+  auto plain = ctl({"nonce-secret", "show"});
+  EXPECT_EQ(plain.exit_code, 0);
+  for (const auto& text : {plain.out, shown.dump()}) {
+    EXPECT_EQ(text.find("aaaaaaaa"), std::string::npos) << text;
+    EXPECT_EQ(text.find("ffffffff"), std::string::npos) << text;
+    EXPECT_EQ(text.find("FFFFFFFF"), std::string::npos) << text;
+  }
+}
+
 TEST_F(Ctl, CallsListAndShowReadCdrs) {
   {
     auto c = db::Connection::open(db_, db::Connection::Mode::read_write);

@@ -30,7 +30,9 @@ class ScaleOut : public GatewayTest {
   void provision(db::Connection& c, std::int64_t ring_timeout = 30) {
     db::Admin a(c);
     ok(a.add_domain("ip.test", "ip", std::nullopt, std::nullopt));
+    ok(a.add_domain("digest.test", "digest", std::nullopt, std::nullopt));
     ok(a.add_publisher("pub1", "", std::nullopt));
+    ok(a.add_credential("alice", "pub1", std::string("digest.test"), "alice-secret"));
     ASSERT_TRUE(a.add_allowlist(kPublisher, "pub1", "the publisher, seen through Kamailio"));
     ok(a.add_campaign("camp1", "", ring_timeout));
     ok(a.add_number("+18882223333", "camp1", std::nullopt));
@@ -90,11 +92,12 @@ class ScaleOut : public GatewayTest {
     return kamailio;
   }
 
-  Process place_through_kamailio(int calls, int kamailio_port) {
-    auto file = write_scenario("publisher-lb-" + std::to_string(++scenarios_) + ".xml", publisher_xml({}));
+  Process place_through_kamailio(int calls, int kamailio_port, const PublisherPlan& plan = {}) {
+    auto file = write_scenario("publisher-lb-" + std::to_string(++scenarios_) + ".xml", publisher_xml(plan));
     std::vector<std::string> args = {std::string(kFrontEnd) + ":" + std::to_string(kamailio_port), "-sf", file, "-p",
                                      std::to_string(free_port()), "-m", std::to_string(calls), "-l", "1", "-r", "5",
                                      "-d", "20"};
+    if (plan.digest_password) args.insert(args.end(), {"-auth_uri", plan.number + "@" + plan.domain});
     return sipp("publisher-lb-" + std::to_string(scenarios_), args, kPublisher);
   }
   int kamailio_port_ = 0;
@@ -134,6 +137,33 @@ TEST_F(ScaleOut, KamailioSpreadsCallsAndFailsOverWhenAGatewayDies) {
   }
   ASSERT_TRUE(eventually([&] { return cdr_count(db2) == 6; }));
   EXPECT_EQ(cdr_count(db_path_), 2u);
+}
+
+// Digest behind a round-robin front end: the challenged INVITE goes to one
+// gateway and its authenticated retry (a new transaction) to the other.
+// With the deployment's nonce secret provisioned on both, every retry is
+// accepted wherever it lands; with a secret per gateway it got a fresh 407.
+TEST_F(ScaleOut, DigestCallsAuthenticateWhicheverGatewayTheRetryLandsOn) {
+  if (std::system("command -v kamailio > /dev/null") != 0) GTEST_SKIP() << "kamailio is not installed";
+  const std::string secret = "5f2b9c0e7a31d84460be1c9a2f7d3e58a0c4b6d8e1f203948576a8b9c0d1e2f3";
+  for (const std::string& path : {db_path_, db2_}) {
+    auto c = db::Connection::open(path, db::Connection::Mode::read_write_create);
+    ASSERT_TRUE(c && db::migrate(*c));
+    ok(db::Admin(*c).set_nonce_secret(secret, 0));
+  }
+  start_front_end_and_two_gateways();
+  PublisherPlan plan;
+  plan.domain = "digest.test";
+  plan.digest_password = "alice-secret";
+  auto b = answering_buyer({"pub1", std::nullopt, "camp1"}, 0, {"-m", "4"});
+  auto p = place_through_kamailio(4, kamailio_port_, plan);
+  EXPECT_EQ(p.wait(), 0) << "publisher: a retry was challenged again";
+  EXPECT_EQ(b.wait(), 0);
+  ASSERT_TRUE(eventually([&] { return cdr_count(db_path_) + cdr_count(db2_) == 4; }));
+  for (const std::string& log : {gateway_.log(), slurp(dir_.file("sipgw2.log"))}) {
+    EXPECT_NE(log.find("the deployment's shared secret"), std::string::npos);
+    EXPECT_EQ(log.find(secret.substr(0, 16)), std::string::npos);  // never logged
+  }
 }
 
 // The front end fails a call over only when its gateway never answered: a
