@@ -194,15 +194,32 @@ std::optional<CallerNumber> parse_caller_number(std::string_view user) {
   return n;
 }
 
+std::string display_name(std::string_view value) {
+  const auto angle = value.find('<');
+  if (angle != std::string_view::npos) value = value.substr(0, angle);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (angle == std::string_view::npos && value.find(':') != std::string_view::npos) return {};  // a bare URI
+  std::string out;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i] == '"') continue;
+    if (value[i] == '\\' && i + 1 < value.size()) ++i;  // quoted-pair: the character it escapes
+    out += value[i];
+  }
+  return out;
+}
+
 Caller identify_caller(const CallerFacts& f) {
   Caller caller;
   if (f.trust_asserted_identity && f.asserted_identity) {
     caller.number = percent_decode(uri_user(*f.asserted_identity));
+    caller.name = display_name(*f.asserted_identity);
     caller.from_asserted_identity = true;
     caller.usable = parse_caller_number(caller.number);
     return caller;
   }
   caller.number = percent_decode(f.from_user.substr(0, f.from_user.find(';')));
+  caller.name = display_name(f.from_display);
   if (!f.privacy_id) caller.usable = parse_caller_number(caller.number);
   return caller;
 }

@@ -46,11 +46,17 @@ std::optional<CallerNumber> parse_caller_number(std::string_view user);
 // A key unique to (digits, length): value * 16 + length.
 inline std::uint64_t key_of(const CallerNumber& n) { return n.digits * 16 + n.length; }
 
+// The display name of a name-addr ("\"Bob Smith\" <sip:...>" -> Bob Smith,
+// 'Bob <sip:...>' -> Bob), or of a display-name alone as Sofia gives it;
+// quotes and backslash escapes removed. Empty when there is none.
+std::string display_name(std::string_view name_addr);
+
 struct CallerFacts {
   std::string_view from_user;                        // From's user part, raw
   std::optional<std::string_view> asserted_identity;  // the P-Asserted-Identity value, raw
   bool trust_asserted_identity = false;              // the publisher may assert it
   bool privacy_id = false;                           // Privacy: id (or header)
+  std::string_view from_display{};                   // From's display name, raw
 };
 
 struct Caller {
@@ -58,6 +64,7 @@ struct Caller {
                                        // (not yet cleaned of control characters)
   std::optional<CallerNumber> usable;  // none: anonymous
   bool from_asserted_identity = false;
+  std::string name;                    // the display name of the same header, unquoted (not yet cleaned)
 };
 // The precedence: a trusted publisher's P-Asserted-Identity, else From.
 // Anonymous: no usable number there, or Privacy: id without an identity

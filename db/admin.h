@@ -46,6 +46,10 @@ struct BuyerChanges {
   std::optional<std::int64_t> connect_timeout;
   std::optional<bool> enabled;
   std::optional<bool> pass_identity;  // the publisher's Identity header (STIR/SHAKEN) goes to this buyer
+  // The buyer is trusted with the caller's identity (RFC 3325): it gets
+  // P-Asserted-Identity, and the number even when the caller asked for
+  // privacy. Default: not trusted.
+  std::optional<bool> pass_asserted_identity;
 };
 
 // A publisher's limits and trust; only what is set changes.

@@ -244,11 +244,13 @@ AdminResult<void> Admin::add_buyer(const std::string& id, const BuyerChanges& sp
     }
     auto ok = run(db_,
                   "INSERT INTO buyers (id, target, auth_user, auth_password, concurrency_cap, hourly_cap, daily_cap, "
-                  "hours, time_zone, connect_timeout, enabled, pass_identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  "hours, time_zone, connect_timeout, enabled, pass_identity, pass_asserted_identity) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                   id, *spec.target, spec.auth_user, spec.auth_password, cap_value(spec.concurrency_cap),
                   cap_value(spec.hourly_cap), cap_value(spec.daily_cap), spec.hours.value_or(""),
                   spec.time_zone.value_or("UTC"), spec.connect_timeout.value_or(10),
-                  spec.enabled.value_or(true) ? 1 : 0, spec.pass_identity.value_or(true) ? 1 : 0);
+                  spec.enabled.value_or(true) ? 1 : 0, spec.pass_identity.value_or(true) ? 1 : 0,
+                  spec.pass_asserted_identity.value_or(false) ? 1 : 0);
     if (!ok) return ok;
     return write_buyer_headers(db_, id, *headers);
   });
@@ -262,9 +264,10 @@ AdminResult<void> Admin::update_buyer(const std::string& id, const BuyerChanges&
     if (auto ok = require(db_, "buyer", "buyers", id); !ok) return ok;
     auto headers = validate_buyer(db_, c);
     if (!headers) return std::unexpected(headers.error());
-    std::optional<std::int64_t> enabled, pass_identity;
+    std::optional<std::int64_t> enabled, pass_identity, pass_asserted_identity;
     if (c.enabled) enabled = *c.enabled ? 1 : 0;
     if (c.pass_identity) pass_identity = *c.pass_identity ? 1 : 0;
+    if (c.pass_asserted_identity) pass_asserted_identity = *c.pass_asserted_identity ? 1 : 0;
     auto ok = run(db_,
                   "UPDATE buyers SET target = coalesce(?1, target), "
                   "auth_user = CASE WHEN ?2 THEN NULL ELSE coalesce(?3, auth_user) END, "
@@ -274,11 +277,12 @@ AdminResult<void> Admin::update_buyer(const std::string& id, const BuyerChanges&
                   "daily_cap = CASE WHEN ?9 THEN ?10 ELSE daily_cap END, "
                   "hours = coalesce(?11, hours), time_zone = coalesce(?12, time_zone), "
                   "connect_timeout = coalesce(?13, connect_timeout), enabled = coalesce(?14, enabled), "
-                  "pass_identity = coalesce(?16, pass_identity) WHERE id = ?15",
+                  "pass_identity = coalesce(?16, pass_identity), "
+                  "pass_asserted_identity = coalesce(?17, pass_asserted_identity) WHERE id = ?15",
                   c.target, c.clear_auth ? 1 : 0, c.auth_user, c.auth_password, changes_flag(c.concurrency_cap),
                   cap_value(c.concurrency_cap), changes_flag(c.hourly_cap), cap_value(c.hourly_cap),
                   changes_flag(c.daily_cap), cap_value(c.daily_cap), c.hours, c.time_zone, c.connect_timeout, enabled,
-                  id, pass_identity);
+                  id, pass_identity, pass_asserted_identity);
     if (!ok) return ok;
     if (c.headers) return write_buyer_headers(db_, id, *headers);
     return {};
@@ -289,7 +293,8 @@ namespace {
 
 constexpr std::string_view kBuyerColumns =
     "SELECT id, target, auth_user, auth_password IS NOT NULL AS has_auth_password, concurrency_cap, hourly_cap, "
-    "daily_cap, hours, time_zone, connect_timeout, enabled, pass_identity, conversion_seconds FROM buyers";
+    "daily_cap, hours, time_zone, connect_timeout, enabled, pass_identity, pass_asserted_identity, conversion_seconds "
+    "FROM buyers";
 
 AdminResult<void> add_live_counts(Connection& db, Record& r, std::int64_t now_ms) {
   std::string id, zone;
@@ -312,6 +317,7 @@ AdminResult<Records> Admin::list_buyers(std::int64_t now_ms) {
   as_bool(*rows, "has_auth_password");
   as_bool(*rows, "enabled");
   as_bool(*rows, "pass_identity");
+  as_bool(*rows, "pass_asserted_identity");
   for (auto& r : *rows) {
     if (auto ok = add_live_counts(db_, r, now_ms); !ok) return std::unexpected(ok.error());
   }
@@ -325,6 +331,7 @@ AdminResult<Record> Admin::show_buyer(const std::string& id, std::int64_t now_ms
   as_bool(*rows, "has_auth_password");
   as_bool(*rows, "enabled");
   as_bool(*rows, "pass_identity");
+  as_bool(*rows, "pass_asserted_identity");
   Record r = std::move((*rows)[0]);
   if (auto ok = add_live_counts(db_, r, now_ms); !ok) return std::unexpected(ok.error());
   auto headers = query(db_, "SELECT name, value FROM buyer_headers WHERE buyer_id = ? ORDER BY position", id);

@@ -67,7 +67,7 @@ struct NumberOptions {
 };
 
 struct BuyerOptions {
-  std::string id, target, auth_user, hours, tz, concurrency, hourly, daily, identity, conversion;
+  std::string id, target, auth_user, hours, tz, concurrency, hourly, daily, identity, asserted_identity, conversion;
   std::vector<std::string> headers;
   std::int64_t connect_timeout = 10;
   bool password_stdin = false, clear_auth = false, clear_headers = false, enable = false, disable = false;
@@ -85,7 +85,7 @@ struct TrunkOptions {
 
 void add_buyer_options(CLI::App* sub, BuyerOptions& o, bool is_add) {
   sub->add_option("ID", o.id)->required();
-  auto* t = sub->add_option("--target", o.target, "sip:/sips: URI ([tokens] allowed) or +E164 via the trunk");
+  auto* t = sub->add_option("--target", o.target, "sip: URI ([tokens] allowed) or +E164 via the trunk");
   if (is_add) t->required();
   sub->add_option("--auth-user", o.auth_user, "outbound SIP username for the buyer's challenges");
   sub->add_flag("--auth-password-stdin", o.password_stdin, "read the outbound SIP password from stdin");
@@ -100,6 +100,9 @@ void add_buyer_options(CLI::App* sub, BuyerOptions& o, bool is_add) {
                   "seconds connected after which this buyer's calls are converted, or none (default: the campaign's)");
   sub->add_option("--identity", o.identity,
                   "the publisher's STIR/SHAKEN Identity header: pass (to this buyer, default) or strip");
+  sub->add_option("--asserted-identity", o.asserted_identity,
+                  "the caller's identity in P-Asserted-Identity, also for callers who asked for privacy: pass (a "
+                  "buyer trusted with it) or strip (default: From only, anonymous when the caller asked)");
   if (!is_add) {
     sub->add_flag("--clear-auth", o.clear_auth, "remove the outbound credentials");
     sub->add_flag("--clear-headers", o.clear_headers, "remove every custom header");
@@ -137,6 +140,12 @@ std::expected<BuyerChanges, std::string> buyer_changes(const CLI::App* sub, cons
   if (sub->count("--identity")) {
     if (o.identity != "pass" && o.identity != "strip") return std::unexpected("--identity must be pass or strip, not '" + o.identity + "'");
     c.pass_identity = o.identity == "pass";
+  }
+  if (sub->count("--asserted-identity")) {
+    if (o.asserted_identity != "pass" && o.asserted_identity != "strip") {
+      return std::unexpected("--asserted-identity must be pass or strip, not '" + o.asserted_identity + "'");
+    }
+    c.pass_asserted_identity = o.asserted_identity == "pass";
   }
   if (o.enable && o.disable) return std::unexpected("--enable and --disable contradict each other");
   if (o.enable || o.disable) c.enabled = o.enable;

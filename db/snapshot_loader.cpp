@@ -101,7 +101,7 @@ DbResult<void> load_numbers(LoadContext& c) {
 DbResult<void> load_buyers(LoadContext& c) {
   const char* buyers_sql =
       "SELECT id, target, auth_user, auth_password, concurrency_cap, hourly_cap, daily_cap, hours, time_zone, "
-      "connect_timeout, enabled, pass_identity, conversion_seconds FROM buyers";
+      "connect_timeout, enabled, pass_identity, conversion_seconds, pass_asserted_identity FROM buyers";
   auto ok = for_each_row(c.connection, buyers_sql, [&](Statement& stmt) {
     routing::Buyer b;
     b.id = stmt.text(0);
@@ -119,6 +119,7 @@ DbResult<void> load_buyers(LoadContext& c) {
     b.enabled = stmt.int64(10) != 0 && kind.has_value();
     b.pass_identity = stmt.int64(11) != 0;
     b.conversion_seconds = stmt.optional_int64(12);
+    b.pass_asserted_identity = stmt.int64(13) != 0;
     // A value sipgwctl validated once but that no longer parses (say a zone
     // the system tzdata dropped) must not take the gateway down: the buyer
     // loads disabled rather than routed by guess.

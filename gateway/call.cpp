@@ -1,5 +1,7 @@
 #include "gateway/call.h"
 
+#include "gateway/log_limiter.h"
+
 #include <spdlog/spdlog.h>
 
 namespace sipgw::gateway {
@@ -99,6 +101,7 @@ void Call::try_next_buyer() {
       failover_.unroutable();
       continue;
     }
+    warn_if_large(*request);
     auto leg = services_.make_buyer_leg(request->request_uri);
     if (!leg) {
       spdlog::error("call {}: cannot create a buyer leg toward {}", facts.call_uuid, request->request_uri);
@@ -125,6 +128,19 @@ void Call::try_next_buyer() {
 // The publisher hears ringing once, and every early media change: an 18x
 // whose SDP differs from the last it got (a 183 after a 180, or a new
 // buyer's early media after a failover). Repeated ringing is not relayed.
+// A buyer leg stays on the transport its target names (sipgw does not move
+// a large request to TCP on its own: a buyer may not listen there), so an
+// INVITE past the UDP-safe size is said in the log, at most 5 lines a
+// second, naming the cure.
+void Call::warn_if_large(const OutboundInvite& request) {
+  static LogLimiter limiter{5};  // the SIP thread's only
+  const std::size_t size = estimated_invite_size(request, setup_.offer.data.size());
+  if (size <= kUdpSafeSize || !over_udp(request) || !limiter.allow(services_.clock.now_ms())) return;
+  spdlog::warn("call {}: the INVITE to buyer {} is about {} bytes over UDP (over {}: it may be fragmented and lost); "
+               "give the target ;transport=tcp or fewer headers",
+               setup_.facts.call_uuid, setup_.facts.buyer_id, size, kUdpSafeSize);
+}
+
 void Call::attempt_ringing(int status, const Body& body) {
   if (!publisher_waiting()) return;
   const bool new_media = body.present() && body.data != early_sdp_.data;

@@ -144,6 +144,7 @@ class Call final : public LegListener, public BuyerAttempt::Owner {
 
   void transition(CallState to, std::string_view cause);
   void try_next_buyer();
+  void warn_if_large(const OutboundInvite& request);
   // The publisher's final response to its INVITE (phrase: static storage).
   void respond_publisher(int status, const char* phrase);
   // Ends the call from `side` (the hangup side and cause are kept from the

@@ -21,8 +21,18 @@ void add_header(std::string& block, const std::string& name, const std::string& 
 }  // namespace
 
 std::expected<OutboundInvite, std::string> build_outbound_invite(const routing::Snapshot& s, const routing::Buyer& buyer,
-                                                                 const routing::CallFacts& facts,
+                                                                 const routing::CallFacts& call_facts,
                                                                  const FromHost& gateway_host) {
+  // A buyer not trusted with a private caller's identity expands
+  // [caller_number] to "anonymous" (the copy is made only then).
+  std::optional<routing::CallFacts> masked;
+  if (call_facts.caller_private && !buyer.pass_asserted_identity) {
+    masked = call_facts;
+    masked->caller_number = "anonymous";
+    masked->caller_name.clear();
+    masked->caller_known = false;
+  }
+  const routing::CallFacts& facts = masked ? *masked : call_facts;
   OutboundInvite out;
   std::optional<std::string> from_domain;
   if (buyer.target_kind == routing::TargetKind::pstn) {
@@ -40,8 +50,17 @@ std::expected<OutboundInvite, std::string> build_outbound_invite(const routing::
   if (buyer.auth_user && buyer.auth_password) {
     out.credentials = OutboundCredentials{*buyer.auth_user, *buyer.auth_password};
   }
+  // The caller as this buyer may see it (RFC 3323/3325): a caller who asked
+  // for privacy has an anonymous From for every buyer; a buyer trusted with
+  // the identity gets it in P-Asserted-Identity (with Privacy: id, so it
+  // keeps it to itself), any other buyer nothing of it, [caller_number]
+  // included.
+  const bool trusted = buyer.pass_asserted_identity;
+  const std::string host = from_domain ? *from_domain : gateway_host(out.request_uri);
   const std::string caller = facts.caller_number.empty() ? "anonymous" : routing::escape_uri_user(facts.caller_number);
-  out.from = "<sip:" + caller + "@" + (from_domain ? *from_domain : gateway_host(out.request_uri)) + ">";
+  const std::string display = facts.caller_name.empty() ? "" : "\"" + facts.caller_name + "\" ";
+  const std::string identity = display + "<sip:" + caller + "@" + host + ">";
+  out.from = facts.caller_private ? "\"Anonymous\" <sip:anonymous@anonymous.invalid>" : identity;
   out.to = "<" + out.request_uri + ">";
 
   const auto& names = s.settings;
@@ -52,6 +71,11 @@ std::expected<OutboundInvite, std::string> build_outbound_invite(const routing::
   // STIR/SHAKEN: the publisher's Identity header passes unchanged (the
   // buyer verifies it), unless this buyer is set to strip it.
   if (buyer.pass_identity && !facts.identity.empty()) add_header(out.extra_headers, "Identity", facts.identity);
+  if (trusted && facts.caller_known) {
+    add_header(out.extra_headers, "P-Asserted-Identity", identity);
+    if (facts.caller_private) add_header(out.extra_headers, "Privacy", "id");
+  }
+  for (const auto& [name, value] : facts.passed_headers) add_header(out.extra_headers, name, value);
   for (const auto& h : buyer.headers) {
     // A header whose tokens expand to nothing (a sub id the publisher did
     // not send) is left out: an empty header says nothing and some PBXes
@@ -67,6 +91,17 @@ std::expected<OutboundInvite, std::string> build_outbound_invite(const routing::
                                                                  const routing::CallFacts& facts,
                                                                  const std::string& from_host) {
   return build_outbound_invite(s, buyer, facts, FromHost([&from_host](const std::string&) { return from_host; }));
+}
+
+std::size_t estimated_invite_size(const OutboundInvite& r, std::size_t body_bytes) {
+  constexpr std::size_t kStackHeaders = 420;  // measured on sipgw's INVITEs without buyer headers
+  return kStackHeaders + 2 * r.request_uri.size() + r.from.size() + r.to.size() + r.extra_headers.size() + body_bytes;
+}
+
+bool over_udp(const OutboundInvite& r) {
+  std::string uri = r.request_uri;
+  for (auto& c : uri) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return uri.find(";transport=tcp") == std::string::npos;
 }
 
 std::string new_call_uuid() {

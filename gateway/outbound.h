@@ -44,6 +44,17 @@ std::expected<OutboundInvite, std::string> build_outbound_invite(const routing::
                                                                  const routing::CallFacts& facts,
                                                                  const std::string& from_host);
 
+// About how many bytes the INVITE carrying `request` and a body of
+// body_bytes will be on the wire: its own parts plus what the stack adds
+// (Via, Call-ID, CSeq, Contact, Max-Forwards, Supported, Allow, session
+// timer headers), within a few dozen bytes.
+std::size_t estimated_invite_size(const OutboundInvite& request, std::size_t body_bytes);
+// RFC 3261 18.1.1: above this a request over UDP risks IP fragmentation
+// (and sipgw keeps it on UDP: see NTATAG_UDP_MTU in sip_pump.cpp).
+inline constexpr std::size_t kUdpSafeSize = 1300;
+// The request goes over UDP (no ;transport=tcp in its Request-URI).
+bool over_udp(const OutboundInvite& request);
+
 // Random identifiers for a new call.
 std::string new_call_uuid();     // RFC 4122 version 4, lower case
 std::string new_postback_key();  // 128 random bits as 32 hex characters

@@ -410,6 +410,7 @@ IncomingInvite SofiaStacks::incoming_invite(nua_t* nua, sip_t const* sip) {
   su_home_deinit(home);
   if (sip->sip_from) {
     out.caller_user = str(sip->sip_from->a_url->url_user);
+    out.from_display = str(sip->sip_from->a_display);
     out.from_uri = sofia::url_text(sip->sip_from->a_url);
   }
   if (sip->sip_privacy && sip->sip_privacy->priv_values) {

@@ -29,6 +29,7 @@ struct SofiaStacks;
 struct IncomingInvite {
   InboundInvite admission;                 // forwarded_source left to the handler
   std::string caller_user;                 // From's user part, raw
+  std::string from_display;                // From's display name, raw (quotes and all)
   std::string from_uri;                    // From's URI, raw (a carrier's verstat may be in it)
   bool privacy_id = false;                 // Privacy: id or header (RFC 3323/3325)
   std::vector<std::pair<std::string, std::string>> extension_headers;  // headers Sofia does not know (X-...)

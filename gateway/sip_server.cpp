@@ -1,5 +1,6 @@
 #include "gateway/sip_server.h"
 
+#include "auth/text.h"
 #include "gateway/admission.h"
 #include "gateway/call_registry.h"
 #include "gateway/drop_filter.h"
@@ -29,6 +30,15 @@ namespace {
 
 constexpr std::size_t kMaxWireText = 128;  // bytes of a caller or sub id kept from the INVITE
 constexpr std::size_t kMaxIdentity = 4096;  // bytes of an Identity header (a PASSporT is a few hundred)
+constexpr std::size_t kMaxPassedHeader = 1024;  // bytes of one Diversion, History-Info, ... passed to buyers
+
+// A display name for buyers' From and P-Asserted-Identity: printable text,
+// no quote or backslash (it goes inside quotes), at most 64 bytes.
+std::string caller_display_name(std::string_view raw) {
+  std::string name = routing::text_from_wire(raw, 64);
+  std::erase_if(name, [](char c) { return c == '"' || c == '\\'; });
+  return name;
+}
 
 std::vector<std::uint16_t> listen_ports(const std::vector<ListenAddress>& listen) {
   std::vector<std::uint16_t> ports;
@@ -353,7 +363,8 @@ std::optional<Refusal> SipServer::Impl::screen(const IncomingInvite& invite, con
   auto& f = setup.facts;
   const routing::Publisher& publisher = *snap.find_publisher(admitted.publisher_id);
   const std::string asserted = invite.header("P-Asserted-Identity");
-  auth::CallerFacts caller_facts{invite.caller_user, std::nullopt, publisher.trust_asserted_identity, invite.privacy_id};
+  auth::CallerFacts caller_facts{invite.caller_user, std::nullopt, publisher.trust_asserted_identity, invite.privacy_id,
+                                 invite.from_display};
   if (!asserted.empty()) caller_facts.asserted_identity = asserted;
   const auth::Caller caller = auth::identify_caller(caller_facts);
   // Into the CDR, the log and buyers' headers: valid, printable, bounded.
@@ -369,6 +380,14 @@ std::optional<Refusal> SipServer::Impl::screen(const IncomingInvite& invite, con
   if (plausible_identity) f.identity = routing::text_from_wire(identity, kMaxIdentity);
   for (const auto& name : snap.settings.token_headers) {
     f.inbound_headers.emplace_back(name, routing::text_from_wire(invite.header(name), kMaxWireText));
+  }
+  f.caller_name = caller_display_name(caller.name);
+  f.caller_private = invite.privacy_id;
+  f.caller_known = auth::parse_caller_number(caller.number).has_value();
+  for (const auto& name : snap.settings.pass_headers) {
+    for (const auto& [n, value] : invite.extension_headers) {
+      if (auth::iequals(n, name)) f.passed_headers.emplace_back(name, routing::text_from_wire(value, kMaxPassedHeader));
+    }
   }
 
   const std::int64_t now = setup.invite_at_ms;

@@ -23,6 +23,7 @@ struct SofiaStacks;
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_util.h>
 #include <sofia-sip/su_localinfo.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/tport_tag.h>

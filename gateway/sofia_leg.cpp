@@ -42,6 +42,21 @@ Body body_of(sip_t const* sip, const char* default_type) {
   return b;
 }
 
+// Whether nua ends a confirmed dialog after this final answer to a request
+// of ours in it. nua asks sip_response_terminates_dialog (RFC 5057): the
+// dialog or usage ends on 404, 405, 408, 410, 416, 480-482, 485, 502,
+// 604, ...; and where that leaves "graceful" set (500, 501, 503, 504,
+// unknown 5xx, 600, unknown 6xx) nua sends BYE by itself
+// (nua_client_response sets cr_graceful, nua_invite_client_report turns it
+// into a BYE). No nua parameter prevents it, so a 5xx to a relayed
+// re-INVITE ends that leg, and the call with it.
+bool stack_ends_dialog(int status, sip_method_t method) {
+  if (status < 300) return false;
+  int graceful = 1;  // nua's own starting value
+  const int ends = status < 700 ? sip_response_terminates_dialog(status, method, &graceful) : 0;
+  return ends != 0 || graceful != 0;
+}
+
 const char* default_body_type(InDialogMethod method) { return method == InDialogMethod::reinvite ? "application/sdp" : ""; }
 
 SessionTimerHeaders timer_headers(sip_t const* sip) {
@@ -363,8 +378,8 @@ void SofiaLeg::on_invite_response(int status, char const* phrase, sip_t const* s
   }
   // The answer to a re-INVITE we relayed on this leg.
   reinvite_sent_ = false;
-  if ((status == 408 || status == 481) && state_ < DialogState::ending) {  // nua ends the dialog: not a session expiry
-    transition(DialogState::ending, "relayed re-INVITE got " + std::to_string(status));
+  if (stack_ends_dialog(status, sip_method_invite) && state_ < DialogState::ending) {  // not a session expiry
+    transition(DialogState::ending, "relayed re-INVITE got " + std::to_string(status) + ": the stack ends the dialog");
   }
   const Body answer = body_of(sip, "application/sdp");
   if (status < 300) {
@@ -414,8 +429,8 @@ void SofiaLeg::on_update_response(int status, sip_t const* sip) {
     return;
   }
   --updates_sent_;
-  if ((status == 408 || status == 481) && state_ < DialogState::ending) {
-    transition(DialogState::ending, "relayed UPDATE got " + std::to_string(status));
+  if (stack_ends_dialog(status, sip_method_update) && state_ < DialogState::ending) {
+    transition(DialogState::ending, "relayed UPDATE got " + std::to_string(status) + ": the stack ends the dialog");
   }
   const Body answer = body_of(sip, "");
   if (status < 300) {

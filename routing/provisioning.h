@@ -102,6 +102,9 @@ struct Buyer {
   bool enabled = true;
   std::vector<HeaderTemplate> headers;  // in the order configured
   bool pass_identity = true;  // the publisher's Identity header (STIR/SHAKEN) goes to this buyer
+  // Trusted with the caller's identity (RFC 3325): P-Asserted-Identity, and
+  // the number even when the caller asked for privacy.
+  bool pass_asserted_identity = false;
   std::optional<std::int64_t> conversion_seconds;  // overrides the campaign's
 };
 

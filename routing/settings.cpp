@@ -18,6 +18,35 @@ std::expected<void, std::string> set_header_name(std::string& field, std::string
   return {};
 }
 
+// A comma-separated list of header names, at most 16. Names passed on to
+// buyers must not be ones sipgw writes itself (the dialog's, and the
+// identity headers it decides per buyer).
+std::expected<void, std::string> set_header_names(std::vector<std::string>& field, std::string_view key,
+                                                  std::string_view value) {
+  const bool passed_on = key == "outbound.pass_headers";
+  std::vector<std::string> names;
+  std::string_view rest = value;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    auto item = auth::trim(rest.substr(0, comma));
+    if (!item.empty()) {
+      if (!is_sip_token(item)) {
+        return std::unexpected("setting " + std::string(key) + ": '" + std::string(item) + "' is not a SIP header name");
+      }
+      const bool own = is_reserved_header_name(item) || auth::iequals(item, "P-Asserted-Identity") ||
+                       auth::iequals(item, "Privacy") || auth::iequals(item, "Identity");
+      if (passed_on && own) {
+        return std::unexpected("setting " + std::string(key) + ": " + std::string(item) + " is a header sipgw sets itself");
+      }
+      names.emplace_back(item);
+    }
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  if (names.size() > 16) return std::unexpected("setting " + std::string(key) + ": at most 16 headers");
+  field = std::move(names);
+  return {};
+}
+
 std::expected<void, std::string> set_seconds(std::int64_t& field, std::string_view key, std::string_view value,
                                              std::int64_t min, std::int64_t max, std::string_view unit = "seconds") {
   std::int64_t n = 0;
@@ -68,6 +97,8 @@ const std::vector<SettingInfo>& known_settings() {
       {"screening.repeat_status", "SIP status for a repeat caller inside its campaign's window (default 486)"},
       {"screening.repeat_history_max", "(campaign, caller) pairs the repeat-caller memory keeps at most (the oldest go first)"},
       {"inbound.token_headers", "inbound headers whose values become [header:Name] tokens (comma-separated, at most 16)"},
+      {"outbound.pass_headers", "inbound headers passed as they are to every buyer, e.g. Diversion,History-Info "
+                                "(comma-separated, at most 16; not the ones sipgw sets itself)"},
       {"postback.concurrency", "postback requests in flight at once (1 to 256, default 8)"},
       {"postback.timeout", "milliseconds a postback request may take (default 5000)"},
       {"postback.retry_for", "seconds a failing postback is retried before it is failed for good (default 86400)"},
@@ -156,22 +187,8 @@ std::expected<void, std::string> apply_setting(Settings& s, std::string_view key
   if (key == "postback.retry_for") return set_seconds(s.postback_retry_for_seconds, key, value, 1, 7 * 86400);
   if (key == "postback.max_backoff") return set_seconds(s.postback_max_backoff_seconds, key, value, 1, 86400);
   if (key == "screening.repeat_history_max") return set_seconds(s.repeat_history_max, key, value, 1000, 100000000, "entries");
-  if (key == "inbound.token_headers") {
-    std::vector<std::string> names;
-    std::string_view rest = value;
-    while (!rest.empty()) {
-      auto comma = rest.find(',');
-      auto item = auth::trim(rest.substr(0, comma));
-      if (!item.empty()) {
-        if (!is_sip_token(item)) return std::unexpected("setting inbound.token_headers: '" + std::string(item) + "' is not a SIP header name");
-        names.emplace_back(item);
-      }
-      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    }
-    if (names.size() > 16) return std::unexpected("setting inbound.token_headers: at most 16 headers");
-    s.token_headers = std::move(names);
-    return {};
-  }
+  if (key == "inbound.token_headers") return set_header_names(s.token_headers, key, value);
+  if (key == "outbound.pass_headers") return set_header_names(s.pass_headers, key, value);
   if (key == "sip.user_agent") {
     const bool printable = std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
     if (value.size() > 64 || !printable) {
@@ -182,6 +199,14 @@ std::expected<void, std::string> apply_setting(Settings& s, std::string_view key
   }
   return std::unexpected("unknown setting '" + std::string(key) + "' (see sipgwctl setting list)");
 }
+
+namespace {
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) out += (out.empty() ? "" : ",") + name;
+  return out;
+}
+}  // namespace
 
 std::string setting_value(const Settings& s, std::string_view key) {
   if (key == "header.uuid") return s.header_uuid;
@@ -206,11 +231,8 @@ std::string setting_value(const Settings& s, std::string_view key) {
   if (key == "screening.attestation_status") return std::to_string(s.attestation_status);
   if (key == "screening.repeat_status") return std::to_string(s.repeat_status);
   if (key == "screening.repeat_history_max") return std::to_string(s.repeat_history_max);
-  if (key == "inbound.token_headers") {
-    std::string out;
-    for (const auto& name : s.token_headers) out += (out.empty() ? "" : ",") + name;
-    return out;
-  }
+  if (key == "inbound.token_headers") return joined(s.token_headers);
+  if (key == "outbound.pass_headers") return joined(s.pass_headers);
   if (key == "sip.tcp_idle") return std::to_string(s.tcp_idle_seconds);
   if (key == "sip.tcp_message_timeout") return std::to_string(s.tcp_message_timeout_seconds);
   if (key == "sip.max_message_size") return std::to_string(s.max_message_size);

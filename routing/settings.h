@@ -99,6 +99,9 @@ struct Settings {
   std::int64_t repeat_history_max = 1000000;
   // Inbound headers whose values become [header:Name] tokens.
   std::vector<std::string> token_headers;
+  // Inbound headers passed to buyers as they are (every instance), e.g.
+  // Diversion and History-Info for a buyer that routes on them.
+  std::vector<std::string> pass_headers;
   // Postback delivery (gateway/postback_sender.h): requests in flight at
   // most, each one's timeout, how long a failing delivery is retried and
   // the longest wait between tries.

@@ -31,6 +31,15 @@ struct CallFacts {
   std::vector<std::pair<std::string, std::string>> inbound_headers{};
   // The publisher's Identity header (RFC 8224), passed to buyers; not a token.
   std::string identity{};
+  // How the caller may be shown to a buyer (gateway/outbound.h decides per
+  // buyer): its display name (printable, no quotes), whether it asked for
+  // privacy (Privacy: id or header), whether caller_number is a number.
+  std::string caller_name{};
+  bool caller_private = false;
+  bool caller_known = false;
+  // The instances of the outbound.pass_headers headers in the INVITE, as
+  // (name, value), cleaned; passed to every buyer as they are.
+  std::vector<std::pair<std::string, std::string>> passed_headers{};
 };
 
 // Where an expanded value lands: a SIP or HTTP header value, a SIP URI's

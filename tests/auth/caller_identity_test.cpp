@@ -96,6 +96,18 @@ TEST(IdentifyCaller, AnEscapedUserIsTheNumberItSpells) {
   EXPECT_EQ(identify_caller({"%4", std::nullopt, false, false}).number, "%4");
 }
 
+TEST(IdentifyCaller, TheDisplayNameComesFromTheSameHeaderAsTheNumber) {
+  EXPECT_EQ(display_name("\"Bob \\\"B\\\" Smith\" <sip:+1@h>"), "Bob \"B\" Smith");
+  EXPECT_EQ(display_name("Bob <sip:+1@h>"), "Bob");
+  EXPECT_EQ(display_name("<sip:+1@h>"), "");
+  EXPECT_EQ(display_name("sip:+1@h"), "");
+  EXPECT_EQ(display_name("\"Alice\""), "Alice");  // Sofia's a_display
+  auto from = identify_caller({"+15559999999", "\"Carrier Name\" <sip:+15550000001@c>", false, false, "\"From Name\""});
+  EXPECT_EQ(from.name, "From Name");
+  auto asserted = identify_caller({"+15559999999", "\"Carrier Name\" <sip:+15550000001@c>", true, false, "\"From Name\""});
+  EXPECT_EQ(asserted.name, "Carrier Name");
+}
+
 TEST(IdentifyCaller, AnonymousCallers) {
   EXPECT_FALSE(identify_caller({"anonymous", std::nullopt, false, false}).usable);
   EXPECT_FALSE(identify_caller({"", std::nullopt, false, false}).usable);

@@ -415,6 +415,9 @@ TEST_F(Ctl, BadInputIsRefusedAndChangesNothing) {
   refused({"buyer", "add", "b9", "--target", "sip:a@b;transport=tls"}, "no TLS transport yet");
   refused({"buyer", "add", "b9", "--target", "sip:[caller_id]@b"}, "unknown token [caller_id]; the tokens are");
   refused({"buyer", "add", "b9", "--target", "sip:a@b", "--header", "X-Caller: [caller_id]"}, "unknown token [caller_id]");
+  refused({"buyer", "add", "b9", "--target", "sip:a@b", "--asserted-identity", "maybe"},
+          "--asserted-identity must be pass or strip");
+  refused({"setting", "set", "outbound.pass_headers", "Diversion,Via"}, "Via is a header sipgw sets itself");
   refused({"buyer", "add", "b9", "--target", "+1888"}, "not an E.164 number");
   refused({"buyer", "add", "b9", "--target", "sip:a@b", "--tz", "Mars/Olympus_Mons"}, "unknown time zone");
   refused({"buyer", "add", "b9", "--target", "sip:a@b", "--hours", "weekdays 9-5"}, "do not parse");
@@ -617,6 +620,9 @@ TEST_F(Ctl, CampaignScreeningAndPublisherLimits) {
   ok({"buyer", "update", "b1", "--identity", "strip"});
   EXPECT_EQ(json({"buyer", "show", "b1"})["pass_identity"], false);
   refused({"buyer", "update", "b1", "--identity", "maybe"}, "--identity must be pass or strip");
+  EXPECT_EQ(json({"buyer", "show", "b1"})["pass_asserted_identity"], false);  // not trusted unless said
+  ok({"buyer", "update", "b1", "--asserted-identity", "pass"});
+  EXPECT_EQ(json({"buyer", "show", "b1"})["pass_asserted_identity"], true);
 }
 
 TEST_F(Ctl, PostbacksAndConversionTimes) {

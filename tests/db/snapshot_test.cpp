@@ -161,7 +161,10 @@ TEST_F(SnapshotTest, ScreeningRulesAndBlockListsLoad) {
   ok(a.update_campaign("camp1", std::nullopt, std::nullopt, {}, sc));
   BuyerChanges strip;
   strip.pass_identity = false;
+  strip.pass_asserted_identity = true;
   ok(a.update_buyer("b2", strip));
+  ok(a.set_nonce_secret(std::string(64, 'a'), 1));
+  ok(a.set_nonce_secret(std::string(64, 'B'), 2));
   ASSERT_TRUE(a.add_block("+15551234567", std::nullopt, "", 1));
   ASSERT_TRUE(a.add_block("+1900*", std::string("camp1"), "", 1));
   ASSERT_TRUE(a.add_block("anonymous", std::string("camp1"), "", 1));
@@ -183,6 +186,10 @@ TEST_F(SnapshotTest, ScreeningRulesAndBlockListsLoad) {
   EXPECT_EQ(rules.min_attestation, auth::Attestation::B);
   EXPECT_TRUE(s.find_buyer("b1")->pass_identity);
   EXPECT_FALSE(s.find_buyer("b2")->pass_identity);
+  EXPECT_FALSE(s.find_buyer("b1")->pass_asserted_identity);
+  EXPECT_TRUE(s.find_buyer("b2")->pass_asserted_identity);
+  // The current nonce secret first (stored lower case), then the one it replaced.
+  EXPECT_EQ(s.nonce_secrets, (std::vector<std::string>{std::string(64, 'b'), std::string(64, 'a')}));
   EXPECT_EQ(s.blocks.size(), 3u);
   EXPECT_EQ(s.blocks.match("other", auth::parse_caller_number("+15551234567")), routing::ScreenReason::blocked_number);
   EXPECT_EQ(s.blocks.match("camp1", auth::parse_caller_number("+19005550000")), routing::ScreenReason::blocked_number);

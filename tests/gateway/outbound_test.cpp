@@ -83,6 +83,44 @@ TEST(Outbound, TheCallersNumberIsEscapedOnce) {
   EXPECT_EQ(out->from, "<sip:+1555%23123@gw>");
 }
 
+TEST(Outbound, APrivateCallerIsAnonymousToEveryBuyerAndAssertedOnlyToATrustedOne) {
+  routing::Snapshot s;
+  auto f = facts();
+  f.caller_name = "Bob Smith";
+  f.caller_known = true;
+  auto untrusted = sip_buyer();
+  auto out = build_outbound_invite(s, untrusted, f, "gw");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->from, "\"Bob Smith\" <sip:+15551230000@gw>");  // the display name passes
+  EXPECT_EQ(out->extra_headers.find("P-Asserted-Identity"), std::string::npos);
+  f.caller_private = true;
+  out = build_outbound_invite(s, untrusted, f, "gw");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->from, "\"Anonymous\" <sip:anonymous@anonymous.invalid>");
+  EXPECT_NE(out->extra_headers.find("X-Caller: anonymous"), std::string::npos) << out->extra_headers;
+  EXPECT_EQ(out->extra_headers.find("+15551230000"), std::string::npos) << out->extra_headers;
+  auto trusted = sip_buyer();
+  trusted.pass_asserted_identity = true;
+  out = build_outbound_invite(s, trusted, f, "gw");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->from, "\"Anonymous\" <sip:anonymous@anonymous.invalid>");
+  EXPECT_NE(out->extra_headers.find("\r\nP-Asserted-Identity: \"Bob Smith\" <sip:+15551230000@gw>\r\nPrivacy: id\r\n"),
+            std::string::npos)
+      << out->extra_headers;
+  EXPECT_NE(out->extra_headers.find("X-Caller: +15551230000"), std::string::npos) << out->extra_headers;
+}
+
+TEST(Outbound, ConfiguredInboundHeadersPassEveryInstance) {
+  routing::Snapshot s;
+  auto f = facts();
+  f.passed_headers = {{"Diversion", "<sip:+15550001111@c>;reason=unconditional"}, {"Diversion", "<sip:+15550002222@c>"}};
+  auto out = build_outbound_invite(s, sip_buyer(), f, "gw");
+  ASSERT_TRUE(out);
+  EXPECT_NE(out->extra_headers.find("\r\nDiversion: <sip:+15550001111@c>;reason=unconditional\r\nDiversion: <sip:+15550002222@c>"),
+            std::string::npos)
+      << out->extra_headers;
+}
+
 TEST(Outbound, InjectedCrLfNeverReachesAHeader) {
   routing::Snapshot s;
   auto f = facts();

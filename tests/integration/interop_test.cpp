@@ -32,7 +32,35 @@ class Interop : public GatewayTest {
     EXPECT_EQ(rows[0]["hangup_side"], hangup_side);
     EXPECT_EQ(rows[0]["hangup_cause"], "BYE");
   }
+  // A buyer that answers and also checks these (header, regexp) pairs and
+  // that none of `absent` appears in the INVITE.
+  Process checking_buyer(const BuyerExpectations& e, const std::vector<std::pair<std::string, std::string>>& matches,
+                         const std::vector<std::string>& absent = {}) {
+    std::string xml = buyer_answer_xml(e), checks, vars;
+    auto attribute = [](std::string text) {  // the regexp goes into an XML attribute
+      std::string out;
+      for (char c : text) {
+        out += c == '"' ? "&quot;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : std::string(1, c);
+      }
+      return out;
+    };
+    for (std::size_t i = 0; i < matches.size(); ++i) {
+      const std::string var = "m" + std::to_string(i);
+      checks += "<ereg regexp=\"" + attribute(matches[i].second) + "\" search_in=\"hdr\" header=\"" + matches[i].first +
+                ":\" check_it=\"true\" assign_to=\"" + var + "\"/>\n";
+      vars += (vars.empty() ? "" : ",") + var;
+    }
+    for (std::size_t i = 0; i < absent.size(); ++i) {
+      const std::string var = "a" + std::to_string(i);
+      checks += "<ereg regexp=\"" + attribute(absent[i]) + "\" search_in=\"msg\" check_it_inverse=\"true\" assign_to=\"" + var + "\"/>\n";
+      vars += (vars.empty() ? "" : ",") + var;
+    }
+    xml.replace(xml.find("<ereg regexp=\"^v=0\""), 0, checks);
+    if (!vars.empty()) xml.replace(xml.find("<Reference variables=\""), 0, "<Reference variables=\"" + vars + "\"/>\n");
+    return buyer(write_scenario("buyer-checks-" + std::to_string(++checked_) + ".xml", xml));
+  }
   int second_port_ = 0;
+  int checked_ = 0;
 };
 
 TEST_F(Interop, ADelayedOfferAndAReinviteWithoutSdpCarryOfferAndAnswerAcrossBothLegs) {
@@ -53,6 +81,23 @@ TEST_F(Interop, InDialogOptionsAreAnsweredOnBothLegsAndARefusedReinviteLeavesThe
   EXPECT_EQ(p.wait(), 0) << "publisher";
   EXPECT_EQ(b.wait(), 0) << "buyer";
   expect_one_call("publisher");
+}
+
+// The limit, pinned down: Sofia's nua answers a 5xx to a re-INVITE with a
+// BYE of its own (RFC 5057 "graceful termination"), so the call ends; sipgw
+// relays the 500, hangs up the publisher and records the buyer's side as
+// the one that ended (not as a session expiry).
+TEST_F(Interop, AReinviteRefused500EndsTheCallCleanlyOnBothLegs) {
+  provision_basic();
+  start_gateway();
+  auto b = buyer("buyer_refuses_reinvite_500.xml");
+  auto p = publisher("publisher_reinvite_refused_500.xml", {"-s", "+18882223333"});
+  EXPECT_EQ(p.wait(), 0) << "publisher";
+  EXPECT_EQ(b.wait(), 0) << "buyer";
+  auto rows = calls(1);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["hangup_side"], "buyer");
+  EXPECT_EQ(rows[0]["hangup_cause"], "terminated");
 }
 
 TEST_F(Interop, EarlyMediaAfterRingingIsRelayedAndAFailoverPastItEndsInOneSession) {
@@ -97,13 +142,8 @@ TEST_F(Interop, AnEscapedCallerIsEscapedOnceAndAHeaderOfEmptyTokensIsLeftOut) {
   start_gateway();
   BuyerExpectations e{"pub1", std::nullopt, "camp1"};
   e.headers = {{"X-Caller", "+15551230000"}};
-  std::string xml = buyer_answer_xml(e);
   // From carries the number once decoded, never "%252B"; no empty X-Sub.
-  xml.replace(xml.find("<ereg regexp=\"^v=0\""), 0,
-              "<ereg regexp=\"sip:\\+15551230000@\" search_in=\"hdr\" header=\"From:\" check_it=\"true\" assign_to=\"from\"/>\n"
-              "<ereg regexp=\"X-Sub:\" search_in=\"msg\" check_it_inverse=\"true\" assign_to=\"no_sub\"/>\n");
-  xml.replace(xml.find("<Reference variables=\""), 0, "<Reference variables=\"from,no_sub\"/>\n");
-  auto b = buyer(write_scenario("buyer-escaped.xml", xml));
+  auto b = checking_buyer(e, {{"From", "sip:\\+15551230000@"}}, {"X-Sub:"});
   PublisherPlan plan;
   plan.caller = "%2B15551230000";
   auto p = place(plan);
@@ -112,6 +152,59 @@ TEST_F(Interop, AnEscapedCallerIsEscapedOnceAndAHeaderOfEmptyTokensIsLeftOut) {
   auto rows = calls(1);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0]["caller"], "+15551230000");
+}
+
+// A carrier trusted to assert the caller (--caller-from pai) sends Privacy:
+// id: an untrusted buyer gets an anonymous From and nothing of the number;
+// a buyer trusted with it (--asserted-identity pass) gets it, with the
+// display name, in P-Asserted-Identity plus Privacy: id; without privacy the
+// display name and number are in From. Diversion passes as configured.
+TEST_F(Interop, PrivacyAndAssertedIdentityFollowWhoIsTrusted) {
+  provision_basic();
+  ASSERT_EQ(ctl({"publisher", "update", "pub1", "--caller-from", "pai"}), 0);
+  ASSERT_EQ(ctl({"setting", "set", "outbound.pass_headers", "Diversion"}), 0);
+  db::BuyerChanges headers;
+  headers.headers = std::vector<std::string>{"X-Campaign-ID: [campaign_id]", "X-Caller: [caller_number]"};
+  ok(admin().update_buyer("buyer1", headers));
+  start_with_metrics();
+  PublisherPlan plan;
+  plan.caller = "+15551230000";
+  const std::string identity = "P-Asserted-Identity: \"Real Caller\" <sip:+15557654321@carrier.example>\n";
+  const std::string diversion = "Diversion: <sip:+15550001111@carrier.example>;reason=unconditional\n";
+  plan.extra_headers = identity + "Privacy: id\n" + diversion;
+  const std::string anonymous = "^ *.Anonymous. <sip:anonymous@anonymous\\.invalid>;tag=";
+  {
+    BuyerExpectations e{"pub1", std::nullopt, "camp1"};
+    e.headers = {{"X-Caller", "anonymous"}, {"Diversion", "<sip:+15550001111@carrier.example>;reason=unconditional"}};
+    auto b = checking_buyer(e, {{"From", anonymous}}, {"P-Asserted-Identity", "7654321", "1230000", "Real Caller"});
+    auto p = place(plan);
+    EXPECT_EQ(p.wait(), 0) << "publisher";
+    EXPECT_EQ(b.wait(), 0) << "untrusted buyer";
+  }
+  ASSERT_EQ(ctl({"buyer", "update", "buyer1", "--asserted-identity", "pass"}), 0);
+  ASSERT_TRUE(eventually([&] { return has_line(scrape(), "sipgw_provisioning_reloads_total 1"); }));
+  {
+    BuyerExpectations e{"pub1", std::nullopt, "camp1"};
+    e.headers = {{"X-Caller", "+15557654321"}, {"Privacy", "id"}};
+    auto b = checking_buyer(e, {{"From", anonymous},
+                                {"P-Asserted-Identity", "^ *.Real Caller. <sip:\\+15557654321@127\\.0\\.0\\.1:[0-9]+>$"}});
+    auto p = place(plan);
+    EXPECT_EQ(p.wait(), 0) << "publisher";
+    EXPECT_EQ(b.wait(), 0) << "trusted buyer";
+  }
+  plan.extra_headers = identity;  // no privacy asked
+  {
+    BuyerExpectations e{"pub1", std::nullopt, "camp1"};
+    e.headers = {{"X-Caller", "+15557654321"}};
+    auto b = checking_buyer(e, {{"From", "^ *.Real Caller. <sip:\\+15557654321@127\\.0\\.0\\.1:[0-9]+>;tag="}},
+                            {"Privacy:"});
+    auto p = place(plan);
+    EXPECT_EQ(p.wait(), 0) << "publisher";
+    EXPECT_EQ(b.wait(), 0) << "trusted buyer, no privacy";
+  }
+  auto rows = calls(3);
+  ASSERT_EQ(rows.size(), 3u);
+  for (const auto& row : rows) EXPECT_EQ(row["caller"], "+15557654321");  // the record keeps the asserted caller
 }
 
 TEST_F(Interop, ABuyerThatChallengesWithSha256FirstIsAnsweredWithSha256) {
@@ -139,6 +232,32 @@ TEST_F(Interop, APublisherThatEscapesTheNumberAuthenticatesWithTheRightPassword)
   auto rows = calls(1);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0]["number"], "+18882223333");
+}
+
+// sipgw keeps a buyer's INVITE on the transport its target names; one past
+// the UDP-safe 1,300 bytes is logged with its size (estimated within 10 %
+// of what the buyer received).
+TEST_F(Interop, ALargeInviteToAUdpBuyerIsLoggedWithItsSize) {
+  provision_basic();
+  db::BuyerChanges headers;
+  headers.headers = std::vector<std::string>{"X-Campaign-ID: [campaign_id]", "X-Lead-Notes: " + std::string(900, 'n')};
+  ok(admin().update_buyer("buyer1", headers));
+  start_gateway();
+  auto b = answering_buyer({"pub1", std::nullopt, "camp1"});
+  auto p = place({});
+  EXPECT_EQ(p.wait(), 0) << "publisher";
+  EXPECT_EQ(b.wait(), 0) << "buyer";
+  const std::string log = gateway_.log();
+  const auto at = log.find("bytes over UDP");
+  ASSERT_NE(at, std::string::npos) << log;
+  const auto about = log.rfind("is about ", at);
+  const long estimated = std::atol(log.c_str() + about + 9);
+  const std::string messages = slurp(dir_.file("buyer_messages.log"));
+  const auto received = messages.find("message received [");
+  ASSERT_NE(received, std::string::npos);
+  const long actual = std::atol(messages.c_str() + received + 18);
+  EXPECT_GT(actual, 1300);
+  EXPECT_NEAR(static_cast<double>(estimated), static_cast<double>(actual), actual * 0.1) << "estimated " << estimated;
 }
 
 TEST_F(Interop, InDialogRequestsForNoDialogGet481) {

@@ -52,6 +52,19 @@ TEST(SettingsTest, TokenHeadersAreHeaderNames) {
   EXPECT_TRUE(s.token_headers.empty());
 }
 
+TEST(SettingsTest, PassedHeadersAreNamesSipgwDoesNotSetItself) {
+  Settings s;
+  ASSERT_TRUE(apply_setting(s, "outbound.pass_headers", "Diversion, History-Info"));
+  EXPECT_EQ(s.pass_headers, (std::vector<std::string>{"Diversion", "History-Info"}));
+  EXPECT_EQ(setting_value(s, "outbound.pass_headers"), "Diversion,History-Info");
+  for (const char* own : {"Via", "Contact", "P-Asserted-Identity", "privacy", "Identity"}) {
+    auto refused = apply_setting(s, "outbound.pass_headers", std::string("Diversion,") + own);
+    ASSERT_FALSE(refused) << own;
+    EXPECT_NE(refused.error().find("sipgw sets itself"), std::string::npos) << refused.error();
+  }
+  EXPECT_EQ(s.pass_headers.size(), 2u) << "a refused value changes nothing";
+}
+
 TEST(SettingsTest, EveryKnownKeyReadsBackWhatItWasSetTo) {
   // Each listed key has a reader: a key without one would show as empty in
   // `sipgwctl setting list` whatever it holds.
@@ -59,7 +72,10 @@ TEST(SettingsTest, EveryKnownKeyReadsBackWhatItWasSetTo) {
   for (const auto& info : known_settings()) {
     const std::string value = setting_value(s, info.key);
     // Empty by default, on purpose: no User-Agent, no front end.
-    if (info.key == "sip.user_agent" || info.key == "front_end.addresses" || info.key == "inbound.token_headers") continue;
+    if (info.key == "sip.user_agent" || info.key == "front_end.addresses" || info.key == "inbound.token_headers" ||
+        info.key == "outbound.pass_headers") {
+      continue;
+    }
     EXPECT_FALSE(value.empty()) << info.key;
   }
 }
