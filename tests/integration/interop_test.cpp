@@ -143,7 +143,8 @@ TEST_F(Interop, AnEscapedCallerIsEscapedOnceAndAHeaderOfEmptyTokensIsLeftOut) {
   BuyerExpectations e{"pub1", std::nullopt, "camp1"};
   e.headers = {{"X-Caller", "+15551230000"}};
   // From carries the number once decoded, never "%252B"; no empty X-Sub.
-  auto b = checking_buyer(e, {{"From", "sip:\\+15551230000@"}}, {"X-Sub:"});
+  // ... and buyers are not offered 100rel (only publishers are).
+  auto b = checking_buyer(e, {{"From", "sip:\\+15551230000@"}, {"Supported", "^ *timer$"}}, {"X-Sub:", "100rel"});
   PublisherPlan plan;
   plan.caller = "%2B15551230000";
   auto p = place(plan);
