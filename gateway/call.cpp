@@ -125,9 +125,6 @@ void Call::try_next_buyer() {
   }
 }
 
-// The publisher hears ringing once, and every early media change: an 18x
-// whose SDP differs from the last it got (a 183 after a 180, or a new
-// buyer's early media after a failover). Repeated ringing is not relayed.
 // A buyer leg stays on the transport its target names (sipgw does not move
 // a large request to TCP on its own: a buyer may not listen there), so an
 // INVITE past the UDP-safe size is said in the log, at most 5 lines a
@@ -141,6 +138,9 @@ void Call::warn_if_large(const OutboundInvite& request) {
                setup_.facts.call_uuid, setup_.facts.buyer_id, size, kUdpSafeSize);
 }
 
+// The publisher hears ringing once, and every early media change: an 18x
+// whose SDP differs from the last it got (a 183 after a 180, or a new
+// buyer's early media after a failover). Repeated ringing is not relayed.
 void Call::attempt_ringing(int status, const Body& body) {
   if (!publisher_waiting()) return;
   const bool new_media = body.present() && body.data != early_sdp_.data;

@@ -49,7 +49,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // An empty nonce field stands for a fresh one sipgw issued itself, so the
   // checks past the nonce are reached too.
   const std::string nonce = f[2].empty() ? digest.issuer.issue(f[1], kNow) : f[2];
-  invite.credentials.push_back({f[0], f[1], nonce, f[3], f[4], f[5], f[6], f[7], f[8]});
+  // The uri as written and as Sofia would print it are the same field here.
+  invite.credentials.push_back({f[0], f[1], nonce, f[3], f[3], f[4], f[5], f[6], f[7], f[8]});
   const auto decision = gateway::admit(snapshot(), invite, digest, kNow);
   fuzz::require(!std::holds_alternative<gateway::Admitted>(decision), "no call is admitted without the password",
                 fuzz::text(data, size));
