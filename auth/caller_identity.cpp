@@ -209,18 +209,28 @@ std::string display_name(std::string_view value) {
   return out;
 }
 
+namespace {
+// A decoded user part as a number: its URI parameters were cut off before
+// decoding, so a ';' now is an escaped one ("%3B"), part of the user, and
+// the user is no number.
+std::optional<CallerNumber> decoded_number(const std::string& user) {
+  if (user.find(';') != std::string::npos) return std::nullopt;
+  return parse_caller_number(user);
+}
+}  // namespace
+
 Caller identify_caller(const CallerFacts& f) {
   Caller caller;
   if (f.trust_asserted_identity && f.asserted_identity) {
     caller.number = percent_decode(uri_user(*f.asserted_identity));
     caller.name = display_name(*f.asserted_identity);
     caller.from_asserted_identity = true;
-    caller.usable = parse_caller_number(caller.number);
+    caller.usable = decoded_number(caller.number);
     return caller;
   }
   caller.number = percent_decode(f.from_user.substr(0, f.from_user.find(';')));
   caller.name = display_name(f.from_display);
-  if (!f.privacy_id) caller.usable = parse_caller_number(caller.number);
+  if (!f.privacy_id) caller.usable = decoded_number(caller.number);
   return caller;
 }
 

@@ -94,6 +94,9 @@ TEST(IdentifyCaller, AnEscapedUserIsTheNumberItSpells) {
   EXPECT_EQ(identify_caller({"x", "<sip:%2b15550000001@c>", true, false}).number, "+15550000001");
   EXPECT_EQ(identify_caller({"100%", std::nullopt, false, false}).number, "100%");  // not an escape: kept
   EXPECT_EQ(identify_caller({"%4", std::nullopt, false, false}).number, "%4");
+  // An escaped ';' is part of the user, not a parameter: no number (found by fuzz_caller).
+  EXPECT_FALSE(identify_caller({"x", "<tel:+926%3ba>", true, false}).usable);
+  EXPECT_FALSE(identify_caller({"+1555%3Bx", std::nullopt, false, false}).usable);
 }
 
 TEST(IdentifyCaller, TheDisplayNameComesFromTheSameHeaderAsTheNumber) {

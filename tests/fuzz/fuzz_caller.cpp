@@ -23,7 +23,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto caller = auth::identify_caller({f[1], f[1], true, false});
   if (caller.usable) {
     fuzz::require(caller.usable->length >= 1 && caller.usable->length <= 15, "a usable caller has 1 to 15 digits", f[1]);
-    fuzz::require(caller.number.find_first_of("@<>;\r\n") == std::string::npos, "a caller number is a user part", f[1]);
+    // The number is decoded ("%2B" is '+'): a usable one is '+' and digits.
+    fuzz::require(caller.number.find_first_not_of("+0123456789") == std::string::npos,
+                  "a usable caller's number is '+' and digits", f[1]);
   }
 
   auto entry = routing::parse_block_entry(f[2]);
