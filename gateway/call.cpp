@@ -1,7 +1,5 @@
 #include "gateway/call.h"
 
-#include "gateway/log_limiter.h"
-
 #include <spdlog/spdlog.h>
 
 namespace sipgw::gateway {
@@ -130,9 +128,8 @@ void Call::try_next_buyer() {
 // INVITE past the UDP-safe size is said in the log, at most 5 lines a
 // second, naming the cure.
 void Call::warn_if_large(const OutboundInvite& request) {
-  static LogLimiter limiter{5};  // the SIP thread's only
   const std::size_t size = estimated_invite_size(request, setup_.offer.data.size());
-  if (size <= kUdpSafeSize || !over_udp(request) || !limiter.allow(services_.clock.now_ms())) return;
+  if (size <= kUdpSafeSize || !over_udp(request) || !services_.large_invite_log.allow(services_.clock.now_ms())) return;
   spdlog::warn("call {}: the INVITE to buyer {} is about {} bytes over UDP (over {}: it may be fragmented and lost); "
                "give the target ;transport=tcp or fewer headers",
                setup_.facts.call_uuid, setup_.facts.buyer_id, size, kUdpSafeSize);

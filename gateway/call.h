@@ -42,6 +42,7 @@
 #include "gateway/call_recorder.h"
 #include "gateway/clock.h"
 #include "gateway/leg.h"
+#include "gateway/log_limiter.h"
 #include "gateway/slots.h"
 #include "routing/provisioning.h"
 #include "routing/selection.h"
@@ -71,6 +72,8 @@ struct CallServices {
   std::function<std::unique_ptr<Leg>(const std::string& request_uri)> make_buyer_leg;
   // The From host of a buyer leg toward request_uri.
   FromHost from_host;
+  // "INVITE over UDP is large" lines, shared by every call: at most 5 a second.
+  LogLimiter large_invite_log{5};
 };
 
 // What admission and the INVITE said about the call.

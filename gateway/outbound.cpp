@@ -99,9 +99,12 @@ std::size_t estimated_invite_size(const OutboundInvite& r, std::size_t body_byte
 }
 
 bool over_udp(const OutboundInvite& r) {
-  std::string uri = r.request_uri;
-  for (auto& c : uri) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return uri.find(";transport=tcp") == std::string::npos;
+  constexpr std::string_view kTcp = ";transport=tcp";
+  const std::string_view uri = r.request_uri;
+  for (std::size_t at = uri.find(';'); at != std::string_view::npos; at = uri.find(';', at + 1)) {
+    if (auth::iequals(uri.substr(at, kTcp.size()), kTcp)) return false;
+  }
+  return true;
 }
 
 std::string new_call_uuid() {

@@ -121,6 +121,16 @@ TEST(Outbound, ConfiguredInboundHeadersPassEveryInstance) {
       << out->extra_headers;
 }
 
+TEST(Outbound, ARequestGoesOverUdpUnlessItsUriNamesTcp) {
+  OutboundInvite r;
+  r.request_uri = "sip:+1555@pbx.example.com:5060";
+  EXPECT_TRUE(over_udp(r));
+  r.request_uri = "sip:+1555@pbx.example.com;lr;Transport=TCP";
+  EXPECT_FALSE(over_udp(r));
+  r.request_uri = "sip:+1555@pbx.example.com;transport=udp";
+  EXPECT_TRUE(over_udp(r));
+}
+
 TEST(Outbound, InjectedCrLfNeverReachesAHeader) {
   routing::Snapshot s;
   auto f = facts();
