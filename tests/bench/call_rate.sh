@@ -197,36 +197,57 @@ lag_counts() {
     END {if (n == "") print "- - -"; else printf "%d %d %d\n", n, n - a, n - b}'
 }
 
-sipp -sf "$here/uas_answer.xml" -i 127.0.0.1 -p "$buyer_port" -nostdin -bg > /dev/null 2>&1 || true
-sipp -sf "$here/uas_busy.xml" -i 127.0.0.1 -p "$busy_port" -nostdin -bg > /dev/null 2>&1 || true
+# SIPp's own socket buffers are 64 KB unless told: past its limit the
+# load generator would drop the answers it waits for and count the calls
+# as failed by the server (4 MB, net.core.rmem_max here).
+sipp_buffer=(-buff_size 4194304)
+sipp -sf "$here/uas_answer.xml" -i 127.0.0.1 -p "$buyer_port" "${sipp_buffer[@]}" -nostdin -bg > /dev/null 2>&1 || true
+sipp -sf "$here/uas_busy.xml" -i 127.0.0.1 -p "$busy_port" "${sipp_buffer[@]}" -nostdin -bg > /dev/null 2>&1 || true
 sleep 0.3
 
+# UDP datagrams the kernel dropped for a full receive buffer, at any socket
+# (sipgw's or a SIPp's: an overloaded SIPp loses answers too).
+udp_rcvbuf_errors() {
+  awk '$1 == "Udp:" && !h {for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next} $1 == "Udp:" {print $c["RcvbufErrors"]}' /proc/net/snmp
+}
+
 # One step: RATE calls/s for SECONDS from a SIPp publisher. Sets calls, ok,
-# refused (503 from overload control), failed (every other failure), median
+# refused (503 from overload control), unanswered (INVITEs the kernel
+# dropped under overload, every retransmission), failed (every other failure), median
 # and p99 INVITE-to-200 ms, cpu (% of one core, the server and its forked
 # processes), pss (MB, right after the step) and goodput (calls/s completed).
 run_step() {
   local mode=$1 rate=$2 seconds=$3 number=+18882223333 t0 t1 s0 s1 bad
   calls=$((rate * seconds))
   [ "$mode" = failover ] && number=+18882224444
-  local args=(127.0.0.1:$gw_port -i 127.0.0.1 -p $pub_port -s "$number" -r "$rate" -m "$calls" -d 1000 -nostdin
+  local args=(127.0.0.1:$gw_port -i 127.0.0.1 -p $pub_port -s "$number" -r "$rate" -m "$calls" -d 1000 -nostdin "${sipp_buffer[@]}"
         -trace_stat -stf "$work/stat.csv" -trace_counts -trace_logs -log_file "$work/setup.log"
-        -trace_err -error_file "$work/errors.log" -timeout $((seconds + 30)) -timeout_error)
+        -trace_err -error_file "$work/errors.log" -timeout $((seconds + 40)) -timeout_error)
   if [ "${mode#kamailio-}" != digest ]; then args+=(-sf "$here/uac_ip.xml"); else
     args+=(-sf "$here/uac_digest.xml" -au bench -ap bench-password -auth_uri "+18882223333@bench.test"); fi
   rm -f "$work"/setup.log "$work"/errors.log "$work"/stat.csv "$work"/*_counts.csv
   lag_before=$(lag_counts)
+  local rcvbuf_before; rcvbuf_before=$(udp_rcvbuf_errors)
   t0=$(cpu_ticks "$gw_pid"); s0=$(date +%s.%N)
   (cd "$work" && sipp "${args[@]}" > "$work/uac.out" 2>&1)
   t1=$(cpu_ticks "$gw_pid"); s1=$(date +%s.%N)
+  rcvbuf_drops=$(( $(udp_rcvbuf_errors) - rcvbuf_before ))
   lag=$(awk -v a="$lag_before" -v b="$(lag_counts)" 'BEGIN{split(a, x, " "); split(b, y, " ");
     if (x[1] == "-" || y[1] == "-") {print "-"; exit} printf "%d/%d/%d", y[1]-x[1], y[2]-x[2], y[3]-x[3]}')
   ok=$(awk -F';' 'NR==1{for(i=1;i<=NF;i++) if($i=="SuccessfulCall(C)") c=i} NR>1{v=$c} END{print v+0}' "$work/stat.csv")
+  # Past its own limit SIPp places fewer calls than asked: count those it did.
+  local created
+  created=$(awk -F';' 'NR==1{for(i=1;i<=NF;i++) if($i=="TotalCallCreated") c=i} NR>1{v=$c} END{print v+0}' "$work/stat.csv")
+  [ "$created" -gt 0 ] && calls=$created
   # 503s received, from the per-message counts (last line: the totals).
   refused=$(cat "$work"/*_counts.csv 2>/dev/null | awk -F';' 'NR==1{for(i=1;i<=NF;i++) if($i ~ /_503_Recv$/) c[i]=1}
     NR>1{v=0; for(i in c) v+=$i} END{print v+0}')
+  # INVITEs never answered at all (SIPp gave up retransmitting them): under
+  # overload, the kernel dropped every copy (sip.overload_response 503+drop).
+  unanswered=$(cat "$work"/*_counts.csv 2>/dev/null | awk -F';' 'NR==1{for(i=1;i<=NF;i++) if($i ~ /_INVITE_Timeout$/) c[i]=1}
+    NR>1{v=0; for(i in c) v+=$i} END{print v+0}')
   bad=$((calls - ok))
-  failed=$((bad > refused ? bad - refused : 0))
+  failed=$((bad > refused + unanswered ? bad - refused - unanswered : 0))
   # "setup S0 U0 S1 U1": the publisher's clock when the INVITE left and when the 200 came.
   read -r median p99 < <(awk '$1 == "setup" {printf "%.3f\n", (($4 - $2) * 1e6 + ($5 - $3)) / 1000}' "$work/setup.log" 2>/dev/null |
     sort -g | awk '{a[NR]=$1} END{if(NR==0){print "- -"; exit} m=a[int((NR+1)/2)]; p=a[int(NR*0.99)>0?int(NR*0.99):1]; printf "%.2f %.2f\n", m, p}')
@@ -235,11 +256,11 @@ run_step() {
   goodput=$(awk -v n="$ok" -v t="$seconds" 'BEGIN{printf "%.0f", n/t}')
 }
 print_header() {
-  printf '\n%-15s %7s %8s %7s %8s %7s %9s %9s %6s %8s %8s %s\n' mode "rate/s" calls refused failed "good/s" "median ms" "p99 ms" "cpu %" "pss MB" "rss MB" "heartbeats/late>50ms/>250ms"
+  printf '\n%-15s %7s %8s %7s %6s %8s %7s %9s %9s %6s %8s %8s %-27s %s\n' mode "rate/s" calls refused unansw failed "good/s" "median ms" "p99 ms" "cpu %" "pss MB" "rss MB" "heartbeats/late>50ms/>250ms" "rcvbuf drops"
 }
 print_step() {
-  printf '%-15s %7s %8s %7s %8s %7s %9s %9s %6s %8s %8s %s\n' "$1" "$2" "$calls" "$refused" "$failed" "$goodput" "$median" "$p99" \
-    "$cpu" "$pss" "$(awk -v k="$(rss_kb "$gw_pid" VmHWM)" 'BEGIN{printf "%.1f", k/1024}')" "$lag"
+  printf '%-15s %7s %8s %7s %6s %8s %7s %9s %9s %6s %8s %8s %-27s %s\n' "$1" "$2" "$calls" "$refused" "$unanswered" "$failed" "$goodput" "$median" "$p99" \
+    "$cpu" "$pss" "$(awk -v k="$(rss_kb "$gw_pid" VmHWM)" 'BEGIN{printf "%.1f", k/1024}')" "$lag" "$rcvbuf_drops"
 }
 
 if [ "${SIPGW_BENCH_POSTBACKS:-0}" = 1 ]; then
@@ -271,7 +292,7 @@ for mode in ${SIPGW_BENCH_MODES:-ip digest failover}; do
     print_step "$mode" "$rate"
     outbox_counts
     [ "$rate" -eq 1000 ] && at1000="$(awk -v c="$cpu" -v r="$rate" 'BEGIN{printf "%.3f", c * 10 / r}') $p99 $pss"
-    if [ "$((failed + refused))" -eq 0 ]; then best=$rate; else
+    if [ "$((failed + refused + unanswered))" -eq 0 ]; then best=$rate; else
       echo "  first errors at $rate/s:"; grep -v '^\s*$' "$work/errors.log" 2>/dev/null | head -3 | cut -c1-160 | sed 's/^/    /'
       break
     fi
@@ -286,10 +307,14 @@ for mode in ${SIPGW_BENCH_MODES:-ip digest failover}; do
     sleep 5
     run_step "$mode" $((best * 2)) "$overload_seconds"
     print_step "$mode 2x" $((best * 2))
-    over="$((best * 2)) $goodput $failed $refused"
+    # What the failures were, by SIPp's words (call ids and times cut).
+    grep -a -o 'Aborting call on [A-Za-z ]*\|receive timeout on message [^:]*:[0-9]*\|call timeout' \
+      "$work/errors.log" 2>/dev/null | cut -c1-60 | sort | uniq -c | sort -rn | head -6 | sed 's/^/    failures: /'
+    cp "$work/errors.log" "$work/errors-2x.log" 2>/dev/null
+    over="$((best * 2)) $goodput $failed $((refused + unanswered))"
     run_step "$mode" "$best" 10
     print_step "$mode after" "$best"
-    over="$over $((failed + refused))"
+    over="$over $((failed + refused + unanswered))"
   fi
   echo "$mode $best $at1000 $over" >> "$summary"
   stop_gateway

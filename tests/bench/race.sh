@@ -26,7 +26,7 @@ SIPGW_BENCH_MODES="${SIPGW_RACE_MODES:-kamailio-ip ip kamailio-digest digest}" S
   bash "$here/call_rate.sh" "$build" "$step_seconds" "${rates[@]}"
 
 echo
-echo "race: sipgw / Kamailio (same run; summary lines: mode max cpu_ms_per_call p99_ms pss_mb 2x_rate 2x_goodput 2x_failed_in_progress 2x_refused after_failed)"
+echo "race: sipgw / Kamailio (same run; summary lines: mode max cpu_ms_per_call p99_ms pss_mb 2x_rate 2x_goodput 2x_failed_in_progress 2x_refused_or_dropped after_failed)"
 cat "$summary"
 echo
 awk '
