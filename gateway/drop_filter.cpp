@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <optional>
 #include <system_error>
@@ -151,6 +152,36 @@ std::optional<auth::IpAddress> peer_of(const SipSocket& socket) {
 
 }  // namespace
 
+std::vector<FilterInstruction> with_invite_drops(std::vector<FilterInstruction> program, double fraction) {
+  if (fraction <= 0 || program.empty()) return program;
+  // Dropped when the kernel's random number is below this.
+  const auto threshold =
+      static_cast<std::uint32_t>(std::min(fraction, 1.0) * static_cast<double>(std::numeric_limits<std::uint32_t>::max()));
+  program.pop_back();  // the final "pass": the section below ends with its own
+  // A UDP socket's filter sees the UDP header at offset 0, the payload at 8.
+  const std::vector<FilterInstruction> section = {
+      stmt(BPF_LD | BPF_W | BPF_LEN, 0),
+      jump(BPF_JMP | BPF_JGE | BPF_K, 8 + 14, 0, 13),        // shorter than "INVITE sip:%2B": pass
+      stmt(BPF_LD | BPF_W | BPF_ABS, 8),
+      jump(BPF_JMP | BPF_JEQ | BPF_K, 0x494E5649, 0, 11),    // "INVI"
+      stmt(BPF_LD | BPF_W | BPF_ABS, 12),
+      jump(BPF_JMP | BPF_JEQ | BPF_K, 0x54452073, 0, 9),     // "TE s"
+      stmt(BPF_LD | BPF_W | BPF_ABS, 16),
+      jump(BPF_JMP | BPF_JEQ | BPF_K, 0x69703A2B, 4, 0),     // "ip:+": to the draw
+      jump(BPF_JMP | BPF_JEQ | BPF_K, 0x69703A25, 0, 6),     // "ip:%"
+      stmt(BPF_LD | BPF_H | BPF_ABS, 20),
+      stmt(BPF_ALU | BPF_AND | BPF_K, 0xFFDF),               // "2b" as "2B"
+      jump(BPF_JMP | BPF_JEQ | BPF_K, 0x3242, 0, 3),         // "2B"
+      stmt(BPF_LD | BPF_W | BPF_ABS, static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_RANDOM)),
+      jump(BPF_JMP | BPF_JGE | BPF_K, threshold, 1, 0),
+      stmt(BPF_RET | BPF_K, 0),
+  };
+  static_assert(kInviteDropInstructions == 15);
+  program.insert(program.end(), section.begin(), section.end());
+  program.push_back(stmt(BPF_RET | BPF_K, kPass));
+  return program;
+}
+
 DropProgram compile_drop_program(const std::vector<auth::Cidr>& sources, std::size_t max_instructions) {
   DropProgram program;
   // Shortest prefixes first: they cover the most, and a full program then
@@ -176,27 +207,56 @@ std::expected<std::size_t, std::string> DropFilter::install(std::vector<auth::Ci
   const bool same = ever_installed_ && sources.size() == installed_.size() &&
                     std::equal(sources.begin(), sources.end(), installed_.begin(), same_prefix);
   if (same) return 0;
-  const DropProgram program = compile_drop_program(sources);
+  // Room kept for the INVITE drops, which come and go with the load.
+  program_ = compile_drop_program(sources, 4096 - kInviteDropInstructions);
+  auto sockets = attach_everywhere();
+  if (!sockets) return sockets;
+  installed_ = std::move(sources);
+  ever_installed_ = true;
+  left_out_ = program_.left_out;
+  return sockets;
+}
+
+std::expected<std::size_t, std::string> DropFilter::attach_everywhere() {
+  if (program_.v4.empty()) program_ = compile_drop_program({});
   std::size_t sockets = 0;
   std::string failure;
+  std::vector<UdpSocket> udp;
   auto scanned = for_each_sip_socket(ports_, [&](const SipSocket& socket) {
     if (!failure.empty()) return;
-    if (auto attached = attach(socket.fd, socket.v6 ? program.v6 : program.v4); !attached) {
+    const auto& base = socket.v6 ? program_.v6 : program_.v4;
+    const bool datagram = socket.type == SOCK_DGRAM;
+    if (auto attached = attach(socket.fd, datagram ? with_invite_drops(base, invite_drops_) : base); !attached) {
       failure = attached.error();
       return;
     }
     ++sockets;
-    if ((socket.type == SOCK_DGRAM || socket.listening) &&
-        std::find(counted_.begin(), counted_.end(), socket.fd) == counted_.end()) {
+    if (datagram) udp.push_back({socket.fd, socket.v6});
+    if ((datagram || socket.listening) && std::find(counted_.begin(), counted_.end(), socket.fd) == counted_.end()) {
       counted_.push_back(socket.fd);
     }
   });
   if (!failure.empty()) return std::unexpected(failure);
   if (!scanned) return std::unexpected(scanned.error());
-  installed_ = std::move(sources);
-  ever_installed_ = true;
-  left_out_ = program.left_out;
+  udp_ = std::move(udp);
   return sockets;
+}
+
+std::expected<void, std::string> DropFilter::drop_new_invites(double fraction) {
+  fraction = std::clamp(fraction, 0.0, 1.0);
+  if (fraction == invite_drops_) return {};
+  invite_drops_ = fraction;
+  if (udp_.empty()) {
+    // Nothing installed yet: one walk finds the sockets.
+    auto sockets = attach_everywhere();
+    if (!sockets) return std::unexpected(sockets.error());
+    return {};
+  }
+  for (const auto& socket : udp_) {
+    auto attached = attach(socket.fd, with_invite_drops(socket.v6 ? program_.v6 : program_.v4, invite_drops_));
+    if (!attached) return attached;
+  }
+  return {};
 }
 
 std::uint64_t DropFilter::dropped() const {

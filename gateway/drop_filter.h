@@ -41,6 +41,14 @@ struct DropProgram {
 // BPF_MAXINSNS is 4096: about 1,000 IPv4 prefixes.
 DropProgram compile_drop_program(const std::vector<auth::Cidr>& sources, std::size_t max_instructions = 4096);
 
+// Overload (gateway/overload.h): a UDP socket's program that also drops
+// `fraction` (0..1) of the datagrams that open with a new call's INVITE -
+// "INVITE sip:+" or "INVITE sip:%2B", the only Request-URIs admission takes
+// (an in-dialog request names sipgw's Contact, which has no user part) -
+// chosen by the kernel's random number. program: compile_drop_program's.
+std::vector<FilterInstruction> with_invite_drops(std::vector<FilterInstruction> program, double fraction);
+constexpr std::size_t kInviteDropInstructions = 15;
+
 // Accepted TCP connections on the SIP ports from one peer address.
 struct ConnectionCount {
   auth::IpAddress source;
@@ -62,6 +70,11 @@ class DropFilter {
   // it could not. An unchanged list is not installed again.
   std::expected<std::size_t, std::string> install(std::vector<auth::Cidr> sources);
   const std::vector<auth::Cidr>& installed() const { return installed_; }
+  // Overload: the share of new calls' INVITEs the SIP UDP sockets drop
+  // from now on (0: none), with the list above. An unchanged share is not
+  // installed again.
+  std::expected<void, std::string> drop_new_invites(double fraction);
+  double invite_drops() const { return invite_drops_; }
   // Packets the kernel dropped at the SIP UDP sockets and TCP listeners
   // found so far (SO_MEMINFO): banned sources, and datagrams that found the
   // receive buffer full.
@@ -91,6 +104,14 @@ class DropFilter {
   bool ever_installed_ = false;
   std::size_t left_out_ = 0;
   std::vector<int> counted_;  // UDP sockets and TCP listeners: they live as long as the stack
+  double invite_drops_ = 0;
+  DropProgram program_;           // the list's, as last installed
+  struct UdpSocket {
+    int fd;
+    bool v6;
+  };
+  std::vector<UdpSocket> udp_;    // found by the last install: a share changes without a walk over every descriptor
+  std::expected<std::size_t, std::string> attach_everywhere();
 };
 
 }  // namespace sipgw::gateway

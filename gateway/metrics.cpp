@@ -107,6 +107,11 @@ Metrics::Metrics(const std::string& version)
                     .Help("1 while new calls are refused with 503 because the SIP thread is behind (sip.overload_wait)")
                     .Register(*registry_)
                     .Add({})),
+      invite_drops_(prometheus::BuildGauge()
+                        .Name("sipgw_overload_invite_drop_ratio")
+                        .Help("Share of new calls' INVITEs over UDP the kernel drops because refusing them is not enough")
+                        .Register(*registry_)
+                        .Add({})),
       call_setup_(prometheus::BuildHistogram().Name("sipgw_call_setup_seconds").Help("INVITE received to 200 sent").Register(*registry_).Add({}, kSetupBuckets)),
       post_dial_delay_(prometheus::BuildHistogram().Name("sipgw_post_dial_delay_seconds").Help("INVITE received to first 18x sent").Register(*registry_).Add({}, kSetupBuckets)),
       generation_(prometheus::BuildGauge().Name("sipgw_provisioning_generation").Help("Generation of the provisioning snapshot in use").Register(*registry_).Add({})),
@@ -211,6 +216,7 @@ void Metrics::refusal_surge(bool shedding) { refusal_surge_.Set(shedding ? 1 : 0
 void Metrics::loop_lag(double seconds) { loop_lag_.Observe(seconds); }
 void Metrics::queue_wait(double seconds) { queue_wait_.Observe(seconds); }
 void Metrics::overload(bool shedding) { overload_.Set(shedding ? 1 : 0); }
+void Metrics::invite_drops(double fraction) { invite_drops_.Set(fraction); }
 
 void Metrics::call_setup(double seconds) { call_setup_.Observe(seconds); }
 void Metrics::post_dial_delay(double seconds) { post_dial_delay_.Observe(seconds); }

@@ -60,6 +60,7 @@ class Metrics {
   void loop_lag(double seconds);
   void queue_wait(double seconds);
   void overload(bool shedding);
+  void invite_drops(double fraction);  // the share of new INVITEs the kernel drops (0 unless dropping)
   // A call screened out before any buyer (routing/screening.h's reasons).
   void call_screened(std::string_view reason);
   void call_converted();  // a connected call reached its conversion time
@@ -111,6 +112,7 @@ class Metrics {
   prometheus::Histogram& loop_lag_;
   prometheus::Histogram& queue_wait_;
   prometheus::Gauge& overload_;
+  prometheus::Gauge& invite_drops_;
   prometheus::Histogram& call_setup_;
   prometheus::Histogram& post_dial_delay_;
   prometheus::Gauge& generation_;

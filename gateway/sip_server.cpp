@@ -115,6 +115,7 @@ struct SipServer::Impl final : SipPumpHandler {
   std::chrono::steady_clock::time_point heartbeat_due;
   DropFilter drop_filter;
   bool drop_filter_failed = false;  // logged once
+  bool invite_drops_failed = false;  // logged once
   bool listens_on_tcp = false;
   LogLimiter refusal_log{20};  // "INVITE ... rejected" lines: a flood must not fill the disk
   std::optional<Timer> ban_gauge_timer;
@@ -147,6 +148,7 @@ struct SipServer::Impl final : SipPumpHandler {
   void begin_drain(std::chrono::milliseconds timeout);
   void count_failed_authentication(const auth::IpAddress& source, std::int64_t now_ms);
   void publish_bans();
+  void drop_new_invites(double fraction);
   void refused_new_request();
   void surge_changed();
   void give_back_memory(std::int64_t now_ms);
@@ -487,6 +489,17 @@ void SipServer::Impl::publish_bans() {
   metrics.kernel_drops(drop_filter.dropped());
 }
 
+// Overload past what refusals can shed (gateway/overload.h).
+void SipServer::Impl::drop_new_invites(double fraction) {
+  if (auto dropped = drop_filter.drop_new_invites(fraction); !dropped) {
+    if (!invite_drops_failed) spdlog::error("the kernel cannot drop new INVITEs under overload ({}): they all get 503", dropped.error());
+    invite_drops_failed = true;
+    metrics.invite_drops(0);
+    return;
+  }
+  metrics.invite_drops(drop_filter.invite_drops());
+}
+
 // A refused new request: counted toward a surge (gateway/refusal_surge.h).
 void SipServer::Impl::refused_new_request() {
   if (surge.refused(pump.clock().now_ms())) surge_changed();
@@ -579,8 +592,10 @@ void SipServer::Impl::heartbeat() {
     metrics.loop_lag(duration<double>(late).count());
     metrics.queue_wait(duration<double>(wait).count());
     if (overload.poll(now_ms)) {
-      metrics.overload(overload.state() == LoadState::shedding);
+      metrics.overload(overload.state() != LoadState::normal);
     }
+    const double drops = snapshot->settings.overload_drops ? overload.drop_fraction() : 0.0;
+    if (drops != drop_filter.invite_drops()) drop_new_invites(drops);
   }
   heartbeat_due = now + kBeat;
   heartbeat_timer->start(kBeat, [this] { heartbeat(); });

@@ -89,6 +89,7 @@ const std::vector<SettingInfo>& known_settings() {
       {"sip.max_message_size", "largest SIP message in bytes (larger: 413 or dropped)"},
       {"sip.max_headers", "header fields one request may have (more: 400 and the source is banned as a flood; 0: any)"},
       {"sip.overload_wait", "milliseconds the SIP thread may fall behind before new calls get 503 + Retry-After (0: never refuse)"},
+      {"sip.overload_response", "503+drop (the default: when refusing is not enough, the kernel drops a share of new INVITEs over UDP) or 503"},
       {"sip.transaction_lifetime", "milliseconds (64 x T1) a finished SIP transaction is kept and an unanswered one retried (RFC 3261: 32000)"},
       {"sip.tcp_max_per_source", "TCP connections one source may hold (more: it is banned as a flood; allowlisted sources and front ends are exempt)"},
       {"sip.tcp_max_connections", "TCP connections all sources together may hold (past it the sources holding most are cut)"},
@@ -169,6 +170,13 @@ std::expected<void, std::string> apply_setting(Settings& s, std::string_view key
   if (key == "sip.max_message_size") return set_seconds(s.max_message_size, key, value, 4096, 2097152, "bytes");
   if (key == "sip.max_headers") return set_seconds(s.max_headers, key, value, 0, 100000, "header fields");
   if (key == "sip.overload_wait") return set_seconds(s.overload_wait_ms, key, value, 0, 10000, "milliseconds");
+  if (key == "sip.overload_response") {
+    if (value != "503+drop" && value != "503") {
+      return std::unexpected("setting sip.overload_response: '" + std::string(value) + "' is neither 503+drop nor 503");
+    }
+    s.overload_drops = value == "503+drop";
+    return {};
+  }
   if (key == "sip.transaction_lifetime") return set_seconds(s.transaction_lifetime_ms, key, value, 4000, 32000, "milliseconds");
   if (key == "sip.tcp_max_per_source") return set_seconds(s.tcp_max_per_source, key, value, 1, 1000000, "connections");
   if (key == "sip.tcp_max_connections") return set_seconds(s.tcp_max_connections, key, value, 1, 1000000, "connections");
@@ -238,6 +246,7 @@ std::string setting_value(const Settings& s, std::string_view key) {
   if (key == "sip.max_message_size") return std::to_string(s.max_message_size);
   if (key == "sip.max_headers") return std::to_string(s.max_headers);
   if (key == "sip.overload_wait") return std::to_string(s.overload_wait_ms);
+  if (key == "sip.overload_response") return s.overload_drops ? "503+drop" : "503";
   if (key == "sip.transaction_lifetime") return std::to_string(s.transaction_lifetime_ms);
   if (key == "sip.tcp_max_per_source") return std::to_string(s.tcp_max_per_source);
   if (key == "sip.tcp_max_connections") return std::to_string(s.tcp_max_connections);

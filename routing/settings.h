@@ -84,6 +84,9 @@ struct Settings {
   // many milliseconds behind (its receive queue's oldest datagram, or its
   // heartbeat), new INVITEs get 503 + Retry-After (0: never).
   std::int64_t overload_wait_ms = 100;
+  // When refusing is not enough the kernel drops a share of new INVITEs over
+  // UDP ("503+drop", the default) - or every new INVITE gets its 503 ("503").
+  bool overload_drops = true;
   // 64 x T1 in milliseconds (NTATAG_SIP_T1X64): how long Sofia keeps a
   // finished server transaction (timers H and J), waits for a first answer
   // (timers B and F) and a peer's ACK. RFC 3261's 32 s; shorter keeps less

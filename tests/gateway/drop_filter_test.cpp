@@ -87,6 +87,73 @@ TEST(DropFilterTest, TheKernelDropsDatagramsFromListedSourcesOnly) {
   EXPECT_EQ(arrived(server.fd, port, {"127.0.0.7", "127.0.1.9"}), (std::set<std::string>{"127.0.0.7", "127.0.1.9"}));
 }
 
+// Sends each payload from 127.0.0.1 in turn (draining as it goes, so the
+// receive buffer never fills); how many of each arrived.
+std::map<std::string, int> payloads_arrived(int server, std::uint16_t port, const std::vector<std::string>& payloads) {
+  Fd client(socket(AF_INET, SOCK_DGRAM, 0));
+  sockaddr_in to = v4("127.0.0.1", port);
+  std::map<std::string, int> got;
+  const auto drain = [&](int wait_ms) {
+    pollfd p{server, POLLIN, 0};
+    while (poll(&p, 1, wait_ms) > 0) {
+      char buffer[256];
+      const ssize_t n = recv(server, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      ++got[std::string(buffer, static_cast<std::size_t>(n))];
+    }
+  };
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    sendto(client.fd, payloads[i].data(), payloads[i].size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    if (i % 20 == 19) drain(0);
+  }
+  drain(200);
+  return got;
+}
+
+const std::string kNewCall = "INVITE sip:+18882223333@gw.test SIP/2.0\r\n";
+const std::string kNewCallEscaped = "INVITE sip:%2b18882223333@gw.test SIP/2.0\r\n";
+const std::string kReinvite = "INVITE sip:127.0.0.1:5060;transport=udp SIP/2.0\r\n";
+const std::string kBye = "BYE sip:+18882223333@gw.test SIP/2.0\r\n";
+const std::string kOptions = "OPTIONS sip:+18882223333@gw.test SIP/2.0\r\n";
+const std::string kShort = "INVITE sip:+1";
+
+TEST(DropFilterTest, UnderOverloadTheKernelDropsNewCallsInvitesAndNothingElse) {
+  Fd server(socket(AF_INET, SOCK_DGRAM, 0));
+  const std::uint16_t port = bind_any_port(server.fd);
+  DropFilter filter({port});
+  ASSERT_TRUE(filter.install({cidr("127.0.0.7/32")}));
+  ASSERT_TRUE(filter.drop_new_invites(1.0));
+  EXPECT_EQ(filter.invite_drops(), 1.0);
+  auto got = payloads_arrived(server.fd, port, {kNewCall, kNewCallEscaped, kReinvite, kBye, kOptions, kShort});
+  EXPECT_EQ(got, (std::map<std::string, int>{{kReinvite, 1}, {kBye, 1}, {kOptions, 1}, {kShort, 1}}));
+  // The ban list still applies with the drops in place, and survives them.
+  EXPECT_EQ(arrived(server.fd, port, {"127.0.0.6", "127.0.0.7"}), (std::set<std::string>{"127.0.0.6"}));
+  ASSERT_TRUE(filter.drop_new_invites(0));
+  got = payloads_arrived(server.fd, port, {kNewCall, kNewCallEscaped, kReinvite});
+  EXPECT_EQ(got, (std::map<std::string, int>{{kNewCall, 1}, {kNewCallEscaped, 1}, {kReinvite, 1}}));
+  EXPECT_EQ(arrived(server.fd, port, {"127.0.0.6", "127.0.0.7"}), (std::set<std::string>{"127.0.0.6"}));
+}
+
+TEST(DropFilterTest, AShareOfNewInvitesIsDroppedAtRandom) {
+  Fd server(socket(AF_INET, SOCK_DGRAM, 0));
+  const std::uint16_t port = bind_any_port(server.fd);
+  DropFilter filter({port});
+  // Before any ban list was installed: the share finds the socket itself.
+  ASSERT_TRUE(filter.drop_new_invites(0.75));
+  std::vector<std::string> invites(400, kNewCall);
+  invites.insert(invites.end(), 100, kReinvite);
+  auto got = payloads_arrived(server.fd, port, invites);
+  // 100 expected of 400 (standard deviation 8.7); every re-INVITE passes.
+  EXPECT_GT(got[kNewCall], 55);
+  EXPECT_LT(got[kNewCall], 145);
+  EXPECT_EQ(got[kReinvite], 100);
+  // A new ban list keeps the share.
+  ASSERT_TRUE(filter.install({cidr("127.0.0.7/32")}));
+  got = payloads_arrived(server.fd, port, std::vector<std::string>(400, kNewCall));
+  EXPECT_GT(got[kNewCall], 55);
+  EXPECT_LT(got[kNewCall], 145);
+}
+
 TEST(DropFilterTest, SocketsOnOtherPortsAreLeftAlone) {
   Fd server(socket(AF_INET, SOCK_DGRAM, 0));
   const std::uint16_t port = bind_any_port(server.fd);

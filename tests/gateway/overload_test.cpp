@@ -64,9 +64,12 @@ TEST(OverloadGuardTest, BackToNormalAfterASecondWithoutARefusal) {
   OverloadGuard guard(milliseconds(50));
   guard.heartbeat(microseconds(0), microseconds(60000), 9900);
   ASSERT_FALSE(guard.admit_new_call(microseconds(60000), 10000));
+  guard.heartbeat(microseconds(0), microseconds(1000), 10010);  // caught up
   EXPECT_FALSE(guard.poll(10999));
   EXPECT_EQ(guard.state(), LoadState::shedding);
+  guard.heartbeat(microseconds(0), microseconds(60000), 10470);
   ASSERT_FALSE(guard.admit_new_call(microseconds(60000), 10500));  // a refusal restarts the second
+  guard.heartbeat(microseconds(0), microseconds(1000), 10510);
   EXPECT_FALSE(guard.poll(11499));
   EXPECT_TRUE(guard.poll(11500));
   EXPECT_EQ(guard.state(), LoadState::normal);
@@ -80,6 +83,66 @@ TEST(OverloadGuardTest, ALimitOfZeroNeverRefuses) {
   guard.set_limit(milliseconds(10));
   EXPECT_TRUE(guard.admit_new_call(microseconds(9000000), 200));
   EXPECT_FALSE(guard.admit_new_call(microseconds(9000000), 250));
+}
+
+// The thread stays 200 ms behind while INVITEs keep coming (every 10 ms
+// heartbeat, one INVITE in between): t is milliseconds.
+void behind_with_invites(OverloadGuard& guard, std::int64_t from, std::int64_t to, microseconds behind) {
+  for (std::int64_t t = from; t < to; t += 10) {
+    guard.heartbeat(microseconds(0), behind, t);
+    guard.admit_new_call(behind, t + 1);
+    guard.poll(t + 1);
+  }
+}
+
+TEST(OverloadGuardTest, WhenRefusingIsNotEnoughTheKernelDropsAGrowingShareOfNewInvites) {
+  OverloadGuard guard(milliseconds(100));
+  behind_with_invites(guard, 0, 100, microseconds(200000));
+  EXPECT_EQ(guard.state(), LoadState::shedding) << "first 503s, no drops yet";
+  EXPECT_EQ(guard.drop_steps(), 0u);
+  behind_with_invites(guard, 100, 200, microseconds(200000));
+  EXPECT_EQ(guard.state(), LoadState::dropping);
+  EXPECT_EQ(guard.drop_steps(), 2u);
+  behind_with_invites(guard, 200, 700, microseconds(200000));
+  EXPECT_EQ(guard.drop_steps(), 12u) << "2/32 more every 100 ms";
+  behind_with_invites(guard, 700, 3000, microseconds(200000));
+  EXPECT_EQ(guard.drop_steps(), OverloadGuard::kDropSteps - 1) << "some new calls always get through";
+  EXPECT_DOUBLE_EQ(guard.drop_fraction(), 31.0 / 32);
+}
+
+TEST(OverloadGuardTest, TheShareFallsOnceTheThreadCatchesUpAndTheStateReturnsToNormal) {
+  OverloadGuard guard(milliseconds(100));
+  behind_with_invites(guard, 0, 700, microseconds(200000));
+  const unsigned peak = guard.drop_steps();
+  ASSERT_GT(peak, 8u);
+  // Between half the limit and the limit: the share holds.
+  behind_with_invites(guard, 700, 1200, microseconds(70000));
+  EXPECT_EQ(guard.drop_steps(), peak);
+  // Caught up: 1/32 less every 100 ms, admitted all along.
+  std::int64_t t = 1200;
+  for (; guard.drop_steps() > 0 && t < 5000; t += 10) {
+    guard.heartbeat(microseconds(0), microseconds(1000), t);
+    EXPECT_TRUE(guard.admit_new_call(microseconds(1000), t + 1));
+    guard.poll(t + 1);
+  }
+  EXPECT_NEAR(static_cast<double>(t - 1200), peak * 100.0, 110.0);
+  EXPECT_EQ(guard.state(), LoadState::shedding) << "no drops, but refused within the last second";
+  for (; t < 2600 + peak * 100; t += 10) {
+    guard.heartbeat(microseconds(0), microseconds(1000), t);
+    guard.poll(t);
+  }
+  EXPECT_EQ(guard.state(), LoadState::normal);
+}
+
+TEST(OverloadGuardTest, AStallWithNoNewCallsDropsNothing) {
+  // Only in-dialog traffic while the thread is behind: nothing to drop.
+  OverloadGuard guard(milliseconds(100));
+  for (std::int64_t t = 0; t < 2000; t += 10) {
+    guard.heartbeat(microseconds(300000), microseconds(300000), t);
+    guard.poll(t);
+  }
+  EXPECT_EQ(guard.drop_steps(), 0u);
+  EXPECT_EQ(guard.state(), LoadState::normal);
 }
 
 TEST(ReceiveQueueProbeTest, ReadsHowLongTheOldestDatagramHasWaitedAndLeavesItQueued) {

@@ -17,6 +17,13 @@ TEST(SettingsTest, OverloadWaitTakesMillisecondsFromZeroToTenSeconds) {
   EXPECT_EQ(refused.error(), "setting sip.overload_wait: '10001' is not a whole number of milliseconds from 0 to 10000");
   EXPECT_FALSE(apply_setting(s, "sip.overload_wait", "-1"));
   EXPECT_EQ(s.overload_wait_ms, 250) << "a refused value changes nothing";
+  EXPECT_EQ(setting_value(s, "sip.overload_response"), "503+drop");
+  ASSERT_TRUE(apply_setting(s, "sip.overload_response", "503"));
+  EXPECT_FALSE(s.overload_drops);
+  auto unknown = apply_setting(s, "sip.overload_response", "drop");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error(), "setting sip.overload_response: 'drop' is neither 503+drop nor 503");
+  EXPECT_EQ(setting_value(s, "sip.overload_response"), "503");
 }
 
 TEST(SettingsTest, TransactionLifetimeStaysBetweenTheSurgeFloorAndRfc3261) {
