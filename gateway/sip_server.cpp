@@ -106,6 +106,7 @@ struct SipServer::Impl final : SipPumpHandler {
   RefusalSurge surge{static_cast<std::uint32_t>(snapshot->settings.surge_refusals)};
   std::int64_t last_trim_ms = 0;
   std::size_t residue_after_trim = 0;  // resident bytes beyond the heap in use, right after the last trim
+  std::size_t in_use_at_trim = 0;      // the heap in use then
   std::uint64_t requests_seen = 0;     // every request received (the tick's measure of traffic)
   std::uint64_t requests_at_tick = 0;
   std::uint64_t busiest_tick = 0;      // most requests in one tick since the last trim
@@ -533,17 +534,20 @@ void SipServer::Impl::surge_changed() {
 // messages, a traffic peak) RSS would stay at the peak for good (measured:
 // 18 -> 223 MB after 20,000 spoofed INVITEs, 40 s after the last). sipgw
 // hands the free pages back (malloc_trim; madvise under the hood) once the
-// burst is mostly over: at least 8 MB free and eight times what is in use,
-// and at least 8 MB more resident beyond the heap in use than right after
-// the last trim (mallinfo counts pages already given back as free), at most
-// every 10 s. Not sooner: malloc_trim walks and madvises every free chunk
+// burst is mostly over: at least 1 MB free and eight times what is in use,
+// and either 1 MB more resident beyond the heap in use than right after the
+// last trim (mallinfo counts pages already given back as free) or 1 MB less
+// heap in use than at the last trim (a burst drains over its transactions'
+// lifetime: what the first trim found still in use is freed later, and
+// a 4 s flood's tail once stayed at 36 MB for want of a second trim), at
+// most every 10 s. Not sooner: malloc_trim walks and madvises every free chunk
 // with the arena locked, so it stalls the SIP thread in proportion to the
 // free heap, not to what it returns (measured after 40,000 calls at
 // 1,000/s: 150-170 ms at each try while Sofia's 32 s timers still held a
 // fifth to a half of the heap; 45 ms once it was all free). The overload
 // guard lets such a one-off stall pass (gateway/overload.h).
 void SipServer::Impl::give_back_memory(std::int64_t now_ms) {
-  constexpr std::size_t kWorthIt = 8u << 20;
+  constexpr std::size_t kWorthIt = 1u << 20;
   // mallinfo2 walks every free chunk too: 1.4 % of sipgw's CPU when each
   // tick called it at 3,000 calls/s, tens of milliseconds per call with a
   // 1 GB heap. It is worth a look only once traffic has fallen to a quarter
@@ -553,20 +557,28 @@ void SipServer::Impl::give_back_memory(std::int64_t now_ms) {
   busiest_tick = std::max(busiest_tick, this_tick);
   if (now_ms - last_trim_ms < 10000) return;
   if (this_tick > std::max<std::uint64_t>(200, busiest_tick / 4)) return;
+  // Never while the thread is behind: requests_seen misses what the stack
+  // refuses by itself (a fuzzer's garbage), the lag does not.
+  if (overload.state() != LoadState::normal) return;
   last_trim_ms = now_ms;  // a look at most every 10 s, whether it trims or not
   const struct mallinfo2 heap = mallinfo2();
   if (heap.fordblks < kWorthIt || heap.fordblks < 8 * heap.uordblks) return;
   const std::size_t resident = resident_bytes();
   const std::size_t residue = resident - std::min(resident, heap.uordblks);
-  if (residue < residue_after_trim + kWorthIt) return;
+  const bool grew = residue >= residue_after_trim + kWorthIt;
+  const bool drained = heap.uordblks + kWorthIt <= in_use_at_trim;
+  if (!grew && !drained) return;
   busiest_tick = this_tick;
   const auto start = std::chrono::steady_clock::now();
   malloc_trim(0);
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   const std::size_t after = resident_bytes();
   residue_after_trim = after - std::min(after, heap.uordblks);
-  spdlog::info("gave {} MB back to the system in {} ms ({} MB of heap in use)", (resident - std::min(resident, after)) >> 20,
-               took.count(), heap.uordblks >> 20);
+  in_use_at_trim = heap.uordblks;
+  // A long one held every call in progress: worth a warning.
+  spdlog::log(took.count() >= 50 ? spdlog::level::warn : spdlog::level::info,
+              "gave {} MB back to the system in {} ms ({} MB of heap in use)", (resident - std::min(resident, after)) >> 20,
+              took.count(), heap.uordblks >> 20);
 }
 
 void SipServer::Impl::tick() {
