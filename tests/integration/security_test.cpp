@@ -112,7 +112,8 @@ TEST_F(Security, AnAdminBanTakesEffectWhileSipgwRunsAndNeverShadowsTheAllowlistS
   start_with_metrics();
   EXPECT_NE(ctl({"ban", "add", "127.0.0.0/8"}), 0);  // covers pub1's 127.0.0.1: refused without the override
   ASSERT_EQ(ctl({"ban", "add", "127.0.0.2", "--seconds", "600", "--note", "scanner"}), 0);
-  EXPECT_EQ(guess(""), 407);
+  // Challenged (407) until the daemon has read the ban - or 403 at once when
+  // it reads it first (it did under ASan in CI): either way one 403 ends it.
   EXPECT_TRUE(eventually([&] { return guess("") == 403; })) << scrape();
   EXPECT_TRUE(has_line("sipgw_bans_active 1")) << scrape();
   EXPECT_TRUE(has_line("sipgw_requests_refused_total{cause=\"banned\"} 1")) << scrape();
